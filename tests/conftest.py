@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "hohhot-2026"
+SOURCE = SAMPLE / "2026年重点工作任务分解方案.txt"
+
+
+@pytest.fixture(scope="session")
+def sample_master_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from workbook.importer import import_to_file
+
+    path = tmp_path_factory.mktemp("sample") / "总台账.xlsx"
+    import_to_file(SOURCE, path, 2026, "2026-06")
+    return path
+
+
+@pytest.fixture
+def master_copy(sample_master_file: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample master, in a folder whose name has Chinese and a space."""
+    folder = tmp_path / "督查室 台账"
+    folder.mkdir()
+    path = folder / "总台账.xlsx"
+    shutil.copy(sample_master_file, path)
+    return path

@@ -1,0 +1,41 @@
+from workbook.quantities import extract_target
+from workbook.units import UnitDirectory, normalise_unit, split_units, unit_kind
+
+
+def test_split_shares_the_suffix_written_once():
+    assert [u.name for u in split_units("土左旗、托县政府")] == ["土左旗政府", "托县政府"]
+
+
+def test_note_moves_out_of_the_name():
+    (unit,) = split_units("国家统计局呼和浩特调查队（提供数据）")
+    assert unit.name == "国家统计局呼和浩特调查队" and unit.note == "提供数据"
+
+
+def test_spaces_and_full_width_are_normalised():
+    assert normalise_unit("呼和浩特 职业技术大学") == "呼和浩特职业技术大学"
+    assert normalise_unit("市发改委\u3000") == "市发改委"
+    assert normalise_unit("ＡＢＣ局") == "ABC局"
+
+
+def test_kinds():
+    assert unit_kind("市发改委") == "市直部门"
+    assert unit_kind("新城区政府") == "旗县区"
+    assert unit_kind("和林格尔新区") == "开发区"
+    assert unit_kind("呼和浩特供电公司") == "其他"
+
+
+def test_directory_resolves_aliases_and_suggests():
+    d = UnitDirectory()
+    d.add("市发改委")
+    d.add("土左旗政府", "土左旗")
+    assert d.canonical("土左旗") == "土左旗政府"
+    assert d.canonical("市发改委 ") == "市发改委"
+    assert d.closest("市发改局") == "市发改委"
+
+
+def test_target_expressions():
+    assert extract_target("固定资产投资增长8%以上") == "8%以上"
+    assert extract_target("进出口额超过280亿元，增长10%以上") == "超过280亿元，10%以上"
+    assert extract_target("全体居民人均可支配收入与经济增长基本同步") == "与经济增长基本同步"
+    assert extract_target("实施重点项目1300个以上，年度计划投资1700亿元以上") == "1300个以上，1700亿元以上"
+    assert extract_target("地区生产总值增长5.5%左右") == "5.5%左右"

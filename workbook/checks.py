@@ -1,0 +1,164 @@
+"""Checks of the master workbook (``duban check``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from . import schema as S
+from .deadlines import DeadlineError, parse_deadline
+from .findings import Report
+from .master import Master
+from .text import cell_text, is_blank
+
+
+def check_master(master: Master) -> Report:
+    report = Report(findings=list(master.read_report.findings))
+    file = master.path.name if master.path else ""
+    _check_ids(master, report, file)
+    _check_units(master, report, file)
+    _check_deadlines(master, report, file)
+    _check_leaders(master, report, file)
+    if not master.settings.period.startswith(str(master.settings.year)):
+        report.add("period-outside-year", f"当前填报期 {master.settings.period} 不在计划年度 {master.settings.year} 内",
+                   "warning", file=file, sheet=S.SETTINGS)
+    report.stats.update(tasks=len(master.tasks), units=len(master.units), leaders=len(master.leaders))
+    return report
+
+
+def _where(master: Master, task: dict[str, Any], column: str, file: str) -> dict[str, str]:
+    return {"file": file, "sheet": S.TASKS, "cell": master.cell(task, column)}
+
+
+def _check_ids(master: Master, report: Report, file: str) -> None:
+    serials: Counter[int] = Counter()
+    ids = Counter(cell_text(t.get(S.TASK_ID)) for t in master.tasks)
+    reported_ids: set[str] = set()
+    for t in master.tasks:
+        serial = t.get(S.SERIAL)
+        try:
+            n = int(serial)
+            if n != float(serial) or n < 1:
+                raise ValueError
+            serials[n] += 1
+            if serials[n] == 2:
+                report.add("serial-duplicate", f"序号 {n} 重复", **_where(master, t, S.SERIAL, file))
+        except (TypeError, ValueError):
+            report.add("serial-invalid", f"序号“{cell_text(serial)}”不是正整数", **_where(master, t, S.SERIAL, file))
+        tid = cell_text(t.get(S.TASK_ID))
+        if not tid:
+            report.add("id-missing", "任务编号为空：每项任务需要唯一、不再复用的编号（如 2026-001）",
+                       **_where(master, t, S.TASK_ID, file))
+        elif ids[tid] > 1 and tid not in reported_ids:
+            reported_ids.add(tid)
+            report.add("id-duplicate", f"任务编号 {tid} 出现 {ids[tid]} 次", **_where(master, t, S.TASK_ID, file))
+        if is_blank(t.get(S.TEXT)):
+            report.add("task-empty", "任务目标为空", **_where(master, t, S.TEXT, file))
+    if serials:
+        missing = sorted(set(range(1, max(serials) + 1)) - set(serials))
+        for n in missing:
+            report.add("serial-missing", f"缺少序号 {n}（序号应从 1 连续编号）", file=file, sheet=S.TASKS)
+
+
+def _check_units(master: Master, report: Report, file: str) -> None:
+    directory = master.directory()
+    for t in master.tasks:
+        for column, severity in ((S.LEAD, "error"), (S.SUPPORT, "warning")):
+            raw = cell_text(t.get(column))
+            if not raw:
+                if column == S.LEAD:
+                    report.add("unit-missing", "牵头单位为空", **_where(master, t, column, file))
+                continue
+            for name in raw.replace("，", "、").replace(",", "、").split("、"):
+                if not name or name in directory.names:
+                    continue
+                canonical = directory.canonical(name)
+                if canonical:
+                    report.add("unit-unnormalised", f"单位名称“{name}”不规范，应写作“{canonical}”", "warning",
+                               suggestion=canonical, **_where(master, t, column, file))
+                else:
+                    closest = directory.closest(name) or ""
+                    report.add("unit-unknown", f"单位“{name}”不在“单位”表中", severity,
+                               suggestion=closest, **_where(master, t, column, file))
+
+
+def _check_deadlines(master: Master, report: Report, file: str) -> None:
+    year = master.settings.year
+    for t in master.tasks:
+        text = t.get(S.DEADLINE_TEXT)
+        if is_blank(text):
+            report.add("deadline-missing", "完成时限为空", **_where(master, t, S.DEADLINE_TEXT, file))
+            continue
+        try:
+            deadline = parse_deadline(text, year)
+        except DeadlineError as exc:
+            code = "deadline-impossible" if exc.reason == "impossible" else "deadline-unparseable"
+            report.add(code, str(exc), **_where(master, t, S.DEADLINE_TEXT, file))
+            continue
+        if deadline.due and deadline.due.year != year:
+            report.add("deadline-outside-year", f"完成时限“{text}”（{deadline.due}）不在计划年度 {year} 内",
+                       "warning", **_where(master, t, S.DEADLINE_TEXT, file))
+        due = t.get(S.DUE)
+        if isinstance(due, dt.datetime):
+            due = due.date()
+        if due != deadline.due and not (due is None and deadline.due is None):
+            expected = deadline.due.isoformat() if deadline.due else "空（无固定日期）"
+            report.add("due-mismatch", f"截止日期与完成时限“{text}”不一致，应为 {expected}", "warning",
+                       suggestion=expected, **_where(master, t, S.DUE, file))
+
+
+def _check_leaders(master: Master, report: Report, file: str) -> None:
+    declared = {cell_text(lead.get(S.LEADER_NAME)): lead for lead in master.leaders}
+    for t in master.tasks:
+        leader = cell_text(t.get(S.LEADER))
+        if leader and declared and leader not in declared:
+            report.add("leader-unknown", f"分管领导“{leader}”不在“分管领导”表中", "warning",
+                       **_where(master, t, S.LEADER, file))
+
+    unplaced = [t for t in master.tasks if cell_text(t.get(S.CATEGORY)) == S.CATEGORY_MAIN
+                and not cell_text(t.get(S.LEADER))]
+    units_of: dict[str, set[str]] = {}
+    for t in master.tasks:
+        if cell_text(t.get(S.CATEGORY)) != S.CATEGORY_MAIN and cell_text(t.get(S.LEADER)):
+            units_of.setdefault(cell_text(t.get(S.LEADER)), set()).update(master.lead_units(t))
+    for t in unplaced:
+        units = set(master.lead_units(t))
+        holders = sorted(name for name, us in units_of.items() if units & us)
+        why = (f"牵头单位“{'、'.join(sorted(units))}”不在任何分管领导的领域内" if not holders
+               else f"牵头单位同时属于{'、'.join(holders)}的领域")
+        report.add("main-target-unplaced",
+                   f"主要预期目标（序号{cell_text(t.get(S.SERIAL))}）未归属分管领导：{why}，无法自动判定，请手工填写",
+                   "warning", **_where(master, t, S.LEADER, file))
+
+    for lead in master.leaders:
+        name = cell_text(lead.get(S.LEADER_NAME))
+        if not name:
+            continue
+        mine = [t for t in master.tasks if cell_text(t.get(S.LEADER)) == name]
+        main = sum(1 for t in mine if cell_text(t.get(S.CATEGORY)) == S.CATEGORY_MAIN)
+        total_declared = _int(lead.get(S.LEADER_DECLARED))
+        main_declared = _int(lead.get(S.LEADER_DECLARED_MAIN))
+        where = {"file": file, "sheet": S.LEADERS, "cell": f"B{lead['_row']}"} if "_row" in lead else {"file": file}
+        if total_declared is None:
+            report.add("leader-count-missing", f"{name} 没有申报任务数", "warning", **where)
+            continue
+        if len(mine) == total_declared and main == (main_declared or 0):
+            continue
+        others_ok = len(mine) - main == total_declared - (main_declared or 0)
+        short = (main_declared or 0) - main
+        explained = others_ok and 0 < short <= len(unplaced)
+        message = (f"{name} 申报 {total_declared} 项（含主要预期目标 {main_declared or 0} 项），"
+                   f"台账中为 {len(mine)} 项（含主要预期目标 {main} 项）")
+        if explained:
+            report.add("leader-count-mismatch", message + f"；差额可能是 {len(unplaced)} 项未归属的主要预期目标",
+                       "warning", **where)
+        else:
+            report.add("leader-count-mismatch", message, "error", **where)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,320 @@
+"""The master workbook (总台账): building it, writing it, reading it back."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from . import schema as S
+from .decomposition import Decomposition, main_target_expression, place_main_targets
+from .deadlines import deadline_or_none
+from .findings import DubanError, Report
+from .safe_write import save_workbook, sha256_file
+from .styles import print_setup, set_value, write_table
+from .text import cell_text, is_blank
+from .units import UnitDirectory, join_units, unit_kind
+from .xlsx_reader import open_book, sheet_rows
+
+
+@dataclass
+class Settings:
+    year: int
+    period: str
+    as_of: dt.date
+    report_day: int = S.DEFAULT_REPORT_DAY
+    statuses: tuple[str, ...] = S.STATUSES
+    lag_red: float = S.DEFAULT_LAG_RED
+    due_soon: int = S.DEFAULT_DUE_SOON
+    master_id: str = ""
+    title: str = ""
+    head: str = ""
+    schema_version: int = S.SCHEMA_VERSION
+
+    def rows(self) -> list[tuple[str, Any]]:
+        return [
+            (S.S_TITLE, self.title), (S.S_HEAD, self.head), (S.S_YEAR, self.year),
+            (S.S_PERIOD, self.period), (S.S_AS_OF, self.as_of), (S.S_REPORT_DAY, self.report_day),
+            (S.S_STATUSES, "、".join(self.statuses)), (S.S_LAG_RED, self.lag_red),
+            (S.S_DUE_SOON, self.due_soon), (S.S_MASTER_ID, self.master_id),
+            (S.S_SCHEMA, self.schema_version),
+        ]
+
+    @property
+    def period_label(self) -> str:
+        y, m = self.period.split("-")
+        return f"{int(y)}年{int(m)}月"
+
+    @property
+    def plan_start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    @property
+    def reporting_day(self) -> dt.date:
+        y, m = (int(p) for p in self.period.split("-"))
+        return dt.date(y, m, min(self.report_day, calendar.monthrange(y, m)[1]))
+
+
+@dataclass
+class Master:
+    settings: Settings
+    tasks: list[dict[str, Any]]
+    leaders: list[dict[str, Any]] = field(default_factory=list)
+    units: list[dict[str, Any]] = field(default_factory=list)
+    path: Path | None = None
+    sha256: str = ""
+    columns: dict[str, str] = field(default_factory=dict)  # header → column letter
+    read_report: Report = field(default_factory=Report)
+
+    def directory(self) -> UnitDirectory:
+        d = UnitDirectory()
+        for u in self.units:
+            aliases = [a for a in str(u.get(S.UNIT_ALIASES) or "").replace("，", "、").split("、") if a]
+            d.add(u[S.UNIT_NAME], *aliases)
+        return d
+
+    def cell(self, task: dict[str, Any], column: str) -> str:
+        letter = self.columns.get(column) or get_column_letter(S.TASK_COLUMNS.index(column) + 1)
+        return f"{letter}{task['_row']}"
+
+    def lead_units(self, task: dict[str, Any]) -> list[str]:
+        return [u for u in cell_text(task.get(S.LEAD)).split("、") if u]
+
+    def unit_names(self) -> list[str]:
+        return [u[S.UNIT_NAME] for u in self.units]
+
+    def tasks_of(self, unit: str) -> list[dict[str, Any]]:
+        return [t for t in self.tasks if unit in self.lead_units(t)]
+
+
+def default_period(year: int, today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    return f"{year}-{today.month:02d}" if today.year == year else f"{year}-01"
+
+
+def parse_period(text: object) -> str:
+    """``2026-06``, ``2026-6``, ``2026年6月`` or a date cell → ``2026-06``."""
+    if isinstance(text, (dt.date, dt.datetime)):
+        return f"{text.year}-{text.month:02d}"
+    import re
+
+    m = re.fullmatch(r"\s*(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*月?\s*", str(text or ""))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise DubanError(f"填报期“{text}”格式不对，应为 YYYY-MM，如 2026-06")
+    return f"{m.group(1)}-{int(m.group(2)):02d}"
+
+
+def period_end(period: str) -> dt.date:
+    y, m = (int(p) for p in period.split("-"))
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def build_master(dec: Decomposition, year: int, period: str | None = None,
+                 as_of: dt.date | None = None, source_bytes: bytes = b"") -> Master:
+    """The master for a parsed decomposition (deadlines parsed, main targets placed)."""
+    place_main_targets(dec)
+    period = parse_period(period) if period else default_period(year)
+    master_id = hashlib.sha256(f"{year}|{dec.title}|".encode() + source_bytes).hexdigest()[:16].upper()
+    settings = Settings(year=year, period=period, as_of=as_of or period_end(period),
+                        master_id=master_id, title=dec.title, head=dec.head)
+    directory = UnitDirectory()
+    tasks = []
+    for row, t in enumerate(dec.tasks, start=2):
+        for u in t.lead + t.support:
+            directory.add(u.name, u.raw if u.raw != u.name and not u.note else "")
+        deadline = deadline_or_none(t.deadline_text, year)
+        notes = [f"{u.name}：{u.note}" for u in t.lead + t.support if u.note]
+        tasks.append({
+            S.TASK_ID: S.task_id(year, t.serial), S.SERIAL: t.serial, S.CATEGORY: t.category,
+            S.TEXT: t.text, S.LEAD: join_units([u.name for u in t.lead]),
+            S.SUPPORT: join_units([u.name for u in t.support]), S.LEADER: t.leader,
+            S.DEADLINE_TEXT: t.deadline_text, S.DUE: deadline.due if deadline else None,
+            S.TARGET: main_target_expression(t), S.NOTE: "；".join(notes), "_row": row,
+        })
+    units = [{S.UNIT_NAME: n, S.UNIT_ALIASES: "、".join(a for a, c in directory.aliases.items() if c == n),
+              S.UNIT_KIND: unit_kind(n)} for n in directory.names]
+    units.sort(key=lambda u: S.UNIT_KINDS.index(u[S.UNIT_KIND]))
+    leaders = [{S.LEADER_NAME: lead.name, S.LEADER_DECLARED: lead.declared,
+                S.LEADER_DECLARED_MAIN: lead.declared_main, "_row": row}
+               for row, lead in enumerate(dec.leaders, start=2)]
+    _count_leaders(leaders, tasks)
+    return Master(settings=settings, tasks=tasks, leaders=leaders, units=units,
+                  columns={c: get_column_letter(i) for i, c in enumerate(S.TASK_COLUMNS, start=1)})
+
+
+def _count_leaders(leaders: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> None:
+    for lead in leaders:
+        actual = sum(1 for t in tasks if t.get(S.LEADER) == lead[S.LEADER_NAME])
+        lead[S.LEADER_ACTUAL] = actual
+        lead[S.LEADER_DIFF] = actual - int(lead.get(S.LEADER_DECLARED) or 0)
+
+
+TASK_WIDTHS = {
+    S.TASK_ID: 11, S.SERIAL: 6, S.CATEGORY: 12, S.TEXT: 50, S.LEAD: 18, S.SUPPORT: 16,
+    S.LEADER: 13, S.DEADLINE_TEXT: 11, S.DUE: 12, S.TARGET: 16, S.STATUS: 10, S.PROGRESS: 10,
+    S.ACTUAL: 14, S.RATE: 9, S.NARRATIVE: 40, S.PROBLEMS: 30, S.NEXT_STEPS: 30,
+    S.LAST_PERIOD: 11, S.UPDATED: 17, S.NOTE: 20,
+}
+TASK_WRAP = (S.TEXT, S.LEAD, S.SUPPORT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET, S.NOTE)
+
+
+def master_workbook(master: Master) -> Workbook:
+    """A fresh, formatted openpyxl workbook holding ``master``."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = S.TASKS
+    rows = [[t.get(c) for c in S.TASK_COLUMNS] for t in master.tasks]
+    last = write_table(ws, S.TASK_COLUMNS, rows, TASK_WIDTHS, wrap=TASK_WRAP)
+    for row in ws.iter_rows(min_row=2, min_col=S.TASK_COLUMNS.index(S.DUE) + 1,
+                            max_col=S.TASK_COLUMNS.index(S.DUE) + 1):
+        row[0].number_format = "yyyy-mm-dd"
+    for col in (S.RATE,):
+        letter = get_column_letter(S.TASK_COLUMNS.index(col) + 1)
+        for r in range(2, last + 1):
+            ws[f"{letter}{r}"].number_format = "0.00%"
+    _master_validations(ws, master.settings, max(last, 2))
+    print_setup(ws, "1:1")
+
+    ws = wb.create_sheet(S.LEADERS)
+    write_table(ws, S.LEADER_COLUMNS, [[lead.get(c) for c in S.LEADER_COLUMNS] for lead in master.leaders],
+                {S.LEADER_NAME: 16})
+    ws = wb.create_sheet(S.UNITS)
+    write_table(ws, S.UNIT_COLUMNS, [[u.get(c) for c in S.UNIT_COLUMNS] for u in master.units],
+                {S.UNIT_NAME: 30, S.UNIT_ALIASES: 30, S.UNIT_KIND: 10})
+    ws = wb.create_sheet(S.SETTINGS)
+    write_table(ws, [S.SETTING_KEY, S.SETTING_VALUE], master.settings.rows(),
+                {S.SETTING_KEY: 24, S.SETTING_VALUE: 50}, filter=False)
+    ws = wb.create_sheet(S.HISTORY)
+    write_table(ws, S.HISTORY_COLUMNS, [], {c: 14 for c in S.HISTORY_COLUMNS})
+    ws = wb.create_sheet(S.ISSUED)
+    write_table(ws, S.ISSUED_COLUMNS, [], {c: 18 for c in S.ISSUED_COLUMNS})
+    ws.sheet_state = "hidden"
+    return wb
+
+
+def _master_validations(ws: Any, settings: Settings, last: int) -> None:
+    status_col = get_column_letter(S.TASK_COLUMNS.index(S.STATUS) + 1)
+    progress_col = get_column_letter(S.TASK_COLUMNS.index(S.PROGRESS) + 1)
+    dv = DataValidation(type="list", formula1='"' + ",".join(settings.statuses) + '"', allow_blank=True)
+    dv.add(f"{status_col}2:{status_col}{last}")
+    ws.add_data_validation(dv)
+    dv = DataValidation(type="whole", operator="between", formula1="0", formula2="100", allow_blank=True)
+    dv.add(f"{progress_col}2:{progress_col}{last}")
+    ws.add_data_validation(dv)
+
+
+def write_new_master(master: Master, path: Path, force: bool = False) -> None:
+    path = Path(path)
+    if path.exists() and not force:
+        raise DubanError(f"{path} 已存在：为防止覆盖台账，请换一个文件名或加 --force（原文件会先备份）")
+    if not path.parent.exists():
+        raise DubanError(f"输出目录不存在：{path.parent}")
+    save_workbook(master_workbook(master), path)
+    master.path = path
+    master.sha256 = sha256_file(path)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_master(path: Path) -> Master:
+    """Read a master with calamine (values only). Structural problems become findings.
+
+    A missing 任务分解 sheet or 设置 value that makes the master unusable raises
+    :class:`DubanError`; anything else is left for :func:`workbook.checks.check_master`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DubanError(f"找不到台账文件：{path}")
+    digest = sha256_file(path)
+    book = open_book(path)
+    report = Report()
+    names = book.sheet_names
+    for sheet in (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS):
+        if sheet not in names:
+            if sheet in (S.TASKS, S.SETTINGS):
+                raise DubanError(f"{path.name} 不是 duban 台账：缺少“{sheet}”工作表")
+            report.add("sheet-missing", f"台账缺少“{sheet}”工作表", "error", file=path.name, sheet=sheet)
+    settings = _read_settings(sheet_rows(book, S.SETTINGS), path)
+    tasks, columns = _read_table(sheet_rows(book, S.TASKS), S.TASKS, path.name, report,
+                                 required=S.TASK_COLUMNS[:10])
+    leaders = _read_table(sheet_rows(book, S.LEADERS), S.LEADERS, path.name, report,
+                          required=S.LEADER_COLUMNS[:3])[0] if S.LEADERS in names else []
+    units = _read_table(sheet_rows(book, S.UNITS), S.UNITS, path.name, report,
+                        required=[S.UNIT_NAME])[0] if S.UNITS in names else []
+    units = [u for u in units if not is_blank(u.get(S.UNIT_NAME))]
+    for u in units:
+        u[S.UNIT_NAME] = cell_text(u[S.UNIT_NAME])
+    return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, path=path,
+                  sha256=digest, columns=columns, read_report=report)
+
+
+def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,
+                required: list[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    if not rows:
+        for col in required:
+            report.add("column-missing", f"“{sheet}”表缺少“{col}”列", "error", file=file, sheet=sheet, cell="A1")
+        return [], {}
+    header = [cell_text(h) for h in rows[0]]
+    columns = {h: get_column_letter(i) for i, h in enumerate(header, start=1) if h}
+    for col in required:
+        if col not in columns:
+            report.add("column-missing", f"“{sheet}”表缺少“{col}”列", "error", file=file, sheet=sheet, cell="A1")
+    out = []
+    for r, values in enumerate(rows[1:], start=2):
+        if all(is_blank(v) for v in values):
+            continue
+        item = {h: (v if v != "" else None) for h, v in zip(header, values) if h}
+        item["_row"] = r
+        out.append(item)
+    return out, columns
+
+
+def _read_settings(rows: list[list[Any]], path: Path) -> Settings:
+    values = {cell_text(r[0]): (r[1] if len(r) > 1 else None) for r in rows[1:] if r and not is_blank(r[0])}
+    try:
+        year = int(float(values.get(S.S_YEAR)))
+    except (TypeError, ValueError):
+        raise DubanError(f"{path.name} 的“设置”表中“{S.S_YEAR}”不是年份") from None
+    period = parse_period(values.get(S.S_PERIOD) or f"{year}-01")
+    as_of = values.get(S.S_AS_OF)
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    elif not isinstance(as_of, dt.date):
+        try:
+            as_of = dt.date.fromisoformat(cell_text(as_of))
+        except ValueError:
+            as_of = period_end(period)
+    statuses = tuple(s for s in cell_text(values.get(S.S_STATUSES)).replace(",", "、").split("、") if s)
+    return Settings(
+        year=year, period=period, as_of=as_of,
+        report_day=_number(values.get(S.S_REPORT_DAY), S.DEFAULT_REPORT_DAY, int),
+        statuses=statuses or S.STATUSES,
+        lag_red=_number(values.get(S.S_LAG_RED), S.DEFAULT_LAG_RED, float),
+        due_soon=_number(values.get(S.S_DUE_SOON), S.DEFAULT_DUE_SOON, int),
+        master_id=cell_text(values.get(S.S_MASTER_ID)), title=cell_text(values.get(S.S_TITLE)),
+        head=cell_text(values.get(S.S_HEAD)),
+        schema_version=_number(values.get(S.S_SCHEMA), S.SCHEMA_VERSION, int),
+    )
+
+
+def _number(value: Any, default: Any, kind: type) -> Any:
+    try:
+        return kind(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def open_master_for_edit(path: Path) -> Workbook:
+    """The master as an editable openpyxl workbook (formatting kept)."""
+    try:
+        return load_workbook(path)
+    except Exception as exc:
+        raise DubanError(f"无法打开台账 {Path(path).name}：{exc}") from None

@@ -1,0 +1,106 @@
+"""Names of the master workbook's sheets, columns and settings.
+
+These names are a contract: unit workbooks, the Excel plugin, the tests and the
+users' own formulas rely on them. Change them only with a schema version bump.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Sheets of the master workbook (总台账).
+TASKS = "任务分解"
+LEADERS = "分管领导"
+UNITS = "单位"
+SETTINGS = "设置"
+HISTORY = "进展记录"
+ISSUED = "发放记录"
+
+# Columns of 任务分解, in order. The first block comes from the published
+# decomposition, the second is tracking filled by collection.
+TASK_ID = "任务编号"
+SERIAL = "序号"
+CATEGORY = "类别"
+TEXT = "任务目标"
+LEAD = "牵头单位"
+SUPPORT = "配合单位"
+LEADER = "分管领导"
+DEADLINE_TEXT = "完成时限"
+DUE = "截止日期"
+TARGET = "指标目标"
+STATUS = "完成状态"
+PROGRESS = "完成进度(%)"
+ACTUAL = "实际完成值"
+RATE = "完成率"
+NARRATIVE = "进展情况"
+PROBLEMS = "存在问题"
+NEXT_STEPS = "下步计划"
+LAST_PERIOD = "最近填报期"
+UPDATED = "更新时间"
+NOTE = "备注"
+
+TASK_COLUMNS = [
+    TASK_ID, SERIAL, CATEGORY, TEXT, LEAD, SUPPORT, LEADER, DEADLINE_TEXT, DUE, TARGET,
+    STATUS, PROGRESS, ACTUAL, RATE, NARRATIVE, PROBLEMS, NEXT_STEPS, LAST_PERIOD, UPDATED,
+    NOTE,
+]
+TRACKING_COLUMNS = [
+    STATUS, PROGRESS, ACTUAL, RATE, NARRATIVE, PROBLEMS, NEXT_STEPS, LAST_PERIOD, UPDATED,
+]
+
+CATEGORY_MAIN = "主要预期目标"
+CATEGORY_OTHER = "其他经济社会发展任务"
+
+# 分管领导
+LEADER_NAME = "分管领导"
+LEADER_DECLARED = "申报任务数"
+LEADER_DECLARED_MAIN = "其中主要预期目标"
+LEADER_ACTUAL = "实际任务数"
+LEADER_DIFF = "差异"
+LEADER_COLUMNS = [LEADER_NAME, LEADER_DECLARED, LEADER_DECLARED_MAIN, LEADER_ACTUAL, LEADER_DIFF]
+
+# 单位
+UNIT_NAME = "单位名称"
+UNIT_ALIASES = "别名"
+UNIT_KIND = "类型"
+UNIT_COLUMNS = [UNIT_NAME, UNIT_ALIASES, UNIT_KIND]
+UNIT_KINDS = ("市直部门", "旗县区", "开发区", "其他")
+
+# 设置: a two-column key/value sheet, looked up by key so rows may move.
+SETTING_KEY = "项目"
+SETTING_VALUE = "值"
+S_TITLE = "方案名称"
+S_HEAD = "总负责人"
+S_YEAR = "计划年度"
+S_PERIOD = "当前填报期"
+S_AS_OF = "截至日期"
+S_REPORT_DAY = "每月报送日"
+S_STATUSES = "状态词表"
+S_LAG_RED = "红灯落后阈值(百分点)"
+S_DUE_SOON = "临期天数"
+S_MASTER_ID = "台账编号"
+S_SCHEMA = "架构版本"
+
+STATUS_DONE = "已完成"
+STATUS_ON_TRACK = "序时推进"
+STATUS_BEHIND = "滞后"
+STATUS_NOT_STARTED = "未启动"
+STATUSES = (STATUS_DONE, STATUS_ON_TRACK, STATUS_BEHIND, STATUS_NOT_STARTED)
+
+DEFAULT_LAG_RED = 20
+DEFAULT_DUE_SOON = 15
+DEFAULT_REPORT_DAY = 25
+
+# 进展记录: the append-only history of accepted submissions.
+HISTORY_COLUMNS = [
+    "填报期", "单位", TASK_ID, STATUS, PROGRESS, ACTUAL, NARRATIVE, PROBLEMS, NEXT_STEPS,
+    "填报人", "联系电话", "填报日期", "来源文件", "文件SHA256", "接收时间",
+]
+
+# 发放记录: what was issued to each unit, so collection can check returned files
+# against the master's own copy of the digest.
+ISSUED_COLUMNS = ["填报期", "单位", "摘要SHA256", "任务编号列表", "发放时间", "文件名"]
+
+
+def task_id(year: int, serial: int) -> str:
+    return f"{year}-{serial:03d}"

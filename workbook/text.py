@@ -1,0 +1,52 @@
+"""Small text helpers shared by the parsers: width folding and Chinese numerals."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_RUN = re.compile(r"[〇零一二两三四五六七八九十百]+")
+
+
+def normalise_text(value: object) -> str:
+    """Fold full-width forms (１２月, （）, ％) to their plain forms and trim."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    return text.replace("\u3000", " ").strip()
+
+
+def cn_to_int(run: str) -> int:
+    """十二 → 12, 二十五 → 25, 二〇二六 → 2026, 一百 → 100."""
+    if "十" not in run and "百" not in run:
+        return int("".join(str(_CN_DIGITS[ch]) for ch in run))
+    total, current = 0, 0
+    for ch in run:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = current * 10 + _CN_DIGITS[ch]
+    return total + current
+
+
+def chinese_numerals_to_digits(text: str) -> str:
+    return _CN_RUN.sub(lambda m: str(cn_to_int(m.group(0))), text)
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_text(value: object) -> str:
+    """A cell value as trimmed text; whole floats lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -1,0 +1,107 @@
+"""Unit names (牵头单位/配合单位): normalising, splitting, classifying, matching."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from .text import normalise_text
+
+_SEPARATORS = re.compile(r"[、,，;；/／\n]+")
+# A trailing note in brackets, e.g. （提供数据）, is not part of the name.
+_NOTE = re.compile(r"[(（]([^()（）]*)[)）]\s*$")
+_SHARED_SUFFIX = "政府"
+_COUNTY_END = ("旗", "县", "区", "市")
+
+
+@dataclass(frozen=True)
+class UnitName:
+    name: str
+    note: str = ""
+    raw: str = ""
+
+
+def normalise_unit(raw: object) -> str:
+    """Fold widths and drop every space: ``呼和浩特 职业技术大学`` → ``呼和浩特职业技术大学``."""
+    return re.sub(r"\s+", "", normalise_text(raw)).replace("(", "（").replace(")", "）")
+
+
+def split_units(cell: object) -> list[UnitName]:
+    """Split a unit cell naming several units and move notes out of the names.
+
+    ``土左旗、托县政府`` → 土左旗政府 + 托县政府 (the suffix written once is shared);
+    ``国家统计局呼和浩特调查队（提供数据）`` → the unit plus the note 提供数据.
+    """
+    text = normalise_text(cell)
+    if not text:
+        return []
+    parts = [p for p in (_clean(p) for p in _SEPARATORS.split(text)) if p[0]]
+    if len(parts) > 1 and parts[-1][0].endswith(_SHARED_SUFFIX):
+        parts = [
+            (name + _SHARED_SUFFIX, note, raw)
+            if name.endswith(_COUNTY_END) and not name.endswith(_SHARED_SUFFIX)
+            else (name, note, raw)
+            for name, note, raw in parts
+        ]
+    return [UnitName(name, note, raw) for name, note, raw in parts]
+
+
+def _clean(part: str) -> tuple[str, str, str]:
+    raw = part.strip()
+    note = ""
+    m = _NOTE.search(raw)
+    if m:
+        note = m.group(1).strip()
+        raw_name = raw[: m.start()]
+    else:
+        raw_name = raw
+    return normalise_unit(raw_name), note, raw
+
+
+def join_units(names: list[str]) -> str:
+    return "、".join(names)
+
+
+def unit_kind(name: str) -> str:
+    if re.search(r"开发区|新区|综保区|高新区|园区", name):
+        return "开发区"
+    if re.search(r"(旗|县|区)(人民)?政府$", name):
+        return "旗县区"
+    if name.startswith("市"):
+        return "市直部门"
+    return "其他"
+
+
+@dataclass
+class UnitDirectory:
+    """The known units of a master: canonical names and their aliases."""
+
+    names: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, *aliases: str) -> None:
+        if name not in self.names:
+            self.names.append(name)
+        for alias in aliases:
+            if alias and alias != name:
+                self.aliases[alias] = name
+
+    def canonical(self, raw: str) -> str | None:
+        """The canonical name for ``raw`` (exact, alias or normalised form), else None."""
+        if raw in self.names:
+            return raw
+        if raw in self.aliases:
+            return self.aliases[raw]
+        norm = normalise_unit(raw)
+        if norm in self.names:
+            return norm
+        return self.aliases.get(norm)
+
+    def closest(self, raw: str) -> str | None:
+        norm = normalise_unit(raw)
+        hits = difflib.get_close_matches(norm, self.names, n=1, cutoff=0.5)
+        if hits:
+            return hits[0]
+        contained = [n for n in self.names if norm and (norm in n or n in norm)]
+        return contained[0] if len(contained) == 1 else None
