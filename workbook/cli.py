@@ -51,6 +51,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _emit(report, args.json, f"校验台账 {args.master}")
 
 
+def cmd_split(args: argparse.Namespace) -> int:
+    from .split import split_master
+
+    result = split_master(Path(args.master), Path(args.output), args.period, args.unit or None,
+                          force=args.force, password=args.password, in_master=args.in_master,
+                          workers=args.workers)
+    if not result.report.valid:
+        return _emit(result.report, False, "台账存在错误，未生成单位工作簿：")
+    print(f"已为 {len(result.files)} 个单位生成 {result.period} 填报工作簿 → {args.output}")
+    if result.no_tasks:
+        print(f"以下单位没有牵头任务，未生成文件：{'、'.join(result.no_tasks)}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -75,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("master")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("split", help="为每个单位生成填报工作簿")
+    p.add_argument("master")
+    p.add_argument("-o", "--output", required=True, help="输出目录")
+    p.add_argument("--period", help="填报期 YYYY-MM（默认台账的当前填报期）")
+    p.add_argument("--unit", action="append", help="只生成这些单位（可重复）")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的文件")
+    p.add_argument("--password", help="工作表保护密码（默认无密码）")
+    p.add_argument("--in-master", action="store_true", help="同时在台账内生成/刷新每个单位一张表")
+    p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
+    p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("demo", help="在自带样例上演示全部步骤")
     p.add_argument("dir", nargs="?", default="duban-demo", help="输出目录（默认 ./duban-demo）")

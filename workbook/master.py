@@ -49,17 +49,12 @@ class Settings:
 
     @property
     def period_label(self) -> str:
-        y, m = self.period.split("-")
-        return f"{int(y)}年{int(m)}月"
+        return period_label(self.period)
 
     @property
     def plan_start(self) -> dt.date:
         return dt.date(self.year, 1, 1)
 
-    @property
-    def reporting_day(self) -> dt.date:
-        y, m = (int(p) for p in self.period.split("-"))
-        return dt.date(y, m, min(self.report_day, calendar.monthrange(y, m)[1]))
 
 
 @dataclass
@@ -72,6 +67,7 @@ class Master:
     sha256: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # header → column letter
     read_report: Report = field(default_factory=Report)
+    _by_unit: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
 
     def directory(self) -> UnitDirectory:
         d = UnitDirectory()
@@ -91,7 +87,13 @@ class Master:
         return [u[S.UNIT_NAME] for u in self.units]
 
     def tasks_of(self, unit: str) -> list[dict[str, Any]]:
-        return [t for t in self.tasks if unit in self.lead_units(t)]
+        """The tasks ``unit`` leads, in master order (an index is built on first use)."""
+        if self._by_unit is None:
+            self._by_unit = {}
+            for t in self.tasks:
+                for u in self.lead_units(t):
+                    self._by_unit.setdefault(u, []).append(t)
+        return self._by_unit.get(unit, [])
 
 
 def default_period(year: int, today: dt.date | None = None) -> str:
@@ -109,6 +111,16 @@ def parse_period(text: object) -> str:
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise DubanError(f"填报期“{text}”格式不对，应为 YYYY-MM，如 2026-06")
     return f"{m.group(1)}-{int(m.group(2)):02d}"
+
+
+def reporting_day(period: str, day: int) -> dt.date:
+    y, m = (int(p) for p in period.split("-"))
+    return dt.date(y, m, min(day, calendar.monthrange(y, m)[1]))
+
+
+def period_label(period: str) -> str:
+    y, m = period.split("-")
+    return f"{int(y)}年{int(m)}月"
 
 
 def period_end(period: str) -> dt.date:

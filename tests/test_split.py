@@ -1,0 +1,199 @@
+import datetime as dt
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from test_checks import edit
+from workbook import form as F
+from workbook import schema as S
+from workbook.cli import main
+from workbook.findings import DubanError
+from workbook.master import read_master
+from workbook.split import (refresh_unit_sheets_in_file, safe_filename, sheet_title, split_master,
+                            write_unit_workbook)
+
+GOLDEN = Path(__file__).parent / "golden" / "市发改委_2026年6月.xlsx"
+
+
+@pytest.fixture
+def split_sample(master_copy, tmp_path):
+    out = tmp_path / "单位 工作簿"
+    result = split_master(master_copy, out)
+    return master_copy, out, result
+
+
+def test_every_unit_gets_exactly_its_tasks(split_sample):
+    master_path, out, result = split_sample
+    master = read_master(master_path)
+    assert result.report.valid and not result.no_tasks
+    assert len(result.files) == 45 == len(list(out.iterdir()))
+    total = 0
+    for unit, path in result.files.items():
+        assert path.name == f"{unit}_2026年6月.xlsx"
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(F.FORM).to_python()
+        expected = [t[S.TASK_ID] for t in master.tasks_of(unit)]
+        ids = [r[0] for r in rows[F.FIRST_ROW - 1:F.FIRST_ROW - 1 + len(expected)]]
+        assert ids == expected
+        assert rows[F.FIRST_ROW - 1 + len(expected)][0] == ""
+        total += len(expected)
+    assert total == 190  # task 169 goes to both 土左旗政府 and 托县政府
+    both = [u for u, p in result.files.items() if "2026-169" in str(
+        CalamineWorkbook.from_path(str(p)).get_sheet_by_name(F.FORM).to_python())]
+    assert sorted(both) == ["土左旗政府", "托县政府"]
+
+
+def test_drop_downs_protection_and_locked_cells(split_sample):
+    _, _, result = split_sample
+    wb = openpyxl.load_workbook(result.files["市商务局"])
+    assert wb.sheetnames == [F.FORM, F.GUIDE, F.META]
+    ws = wb[F.FORM]
+    assert ws.protection.sheet
+    n = 9
+    validations = {dv.type: dv for dv in ws.data_validations.dataValidation}
+    assert validations["list"].formula1 == '"已完成,序时推进,滞后,未启动"'
+    assert str(validations["list"].sqref) == f"F4:F{3 + n}"
+    assert validations["whole"].formula1 == "0" and validations["whole"].formula2 == "100"
+    assert "date" in validations
+    for col in "ABCDE":
+        assert ws[f"{col}4"].protection.locked
+    for col in "FGIJK":
+        assert not ws[f"{col}4"].protection.locked
+    quantitative = [r for r in range(4, 4 + n) if ws[f"E{r}"].value]
+    assert quantitative and all(not ws[f"H{r}"].protection.locked for r in quantitative)
+    assert ws["H6"].protection.locked  # 2026-040 has no target: no actual value asked
+    for label in F.FOOTER:
+        row = F.footer_row(n, label)
+        assert ws[f"A{row}"].value == label and not ws[f"B{row}"].protection.locked
+    assert [c.value for c in ws[F.HEADER_ROW]] == F.HEADERS
+    assert ws.print_title_rows == "$3:$3"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws["B4"].alignment.wrap_text
+
+
+def test_meta_and_digest(split_sample):
+    master_path, _, result = split_sample
+    wb = openpyxl.load_workbook(result.files["市发改委"])
+    assert wb[F.META].sheet_state == "veryHidden"
+    meta = {r[0].value: r[1].value for r in wb[F.META].iter_rows()}
+    master = read_master(master_path)
+    assert meta["台账编号"] == master.settings.master_id
+    assert meta["计划年度"] == 2026 and meta["填报期"] == "2026-06" and meta["单位"] == "市发改委"
+    ids = [t[S.TASK_ID] for t in master.tasks_of("市发改委")]
+    assert meta["任务编号"].split(",") == ids and meta["任务数"] == len(ids)
+    rows = CalamineWorkbook.from_path(str(result.files["市发改委"])).get_sheet_by_name(F.FORM).to_python()
+    locked = [r[: len(F.LOCKED)] for r in rows[F.FIRST_ROW - 1:F.FIRST_ROW - 1 + len(ids)]]
+    assert F.locked_digest(meta["台账编号"], 2026, "2026-06", "市发改委", locked) == meta["摘要SHA256"]
+    issued = openpyxl.load_workbook(master_path)[S.ISSUED]
+    assert issued.sheet_state == "hidden"
+    records = {r[1]: r for r in issued.iter_rows(min_row=2, values_only=True)}
+    assert len(records) == 45
+    assert records["市发改委"][2] == meta["摘要SHA256"] and records["市发改委"][0] == "2026-06"
+    assert records["市发改委"][3] == ",".join(ids)
+    assert list((master_path.parent / "总台账_备份").iterdir())
+
+
+def test_previous_answers_are_prefilled(master_copy, tmp_path):
+    edit(master_copy, S.TASKS, {"K11": "序时推进", "L11": 60, "O11": "已起草制度文本", "P11": "+3 个问题"})
+    result = split_master(master_copy, tmp_path / "out", units=["市发改委"])
+    ws = openpyxl.load_workbook(result.files["市发改委"])[F.FORM]
+    row = 3 + 4  # 2026-010 is the fourth task of 市发改委
+    assert ws[f"A{row}"].value == "2026-010"
+    assert ws[f"F{row}"].value == "序时推进" and ws[f"G{row}"].value == 60
+    assert ws[f"I{row}"].value == "已起草制度文本"
+    assert ws[f"J{row}"].value == "+3 个问题" and ws[f"J{row}"].data_type == "s"
+
+
+def test_existing_files_are_not_overwritten(split_sample):
+    master_path, out, result = split_sample
+    before = result.files["市发改委"].read_bytes()
+    with pytest.raises(DubanError, match="已存在"):
+        split_master(master_path, out)
+    assert result.files["市发改委"].read_bytes() == before
+    assert split_master(master_path, out, force=True).files
+
+
+def test_master_with_errors_is_refused(master_copy, tmp_path):
+    edit(master_copy, S.TASKS, {"H5": "13月底"})
+    result = split_master(master_copy, tmp_path / "out")
+    assert not result.report.valid and "deadline-impossible" in result.report.codes()
+    assert not (tmp_path / "out").exists()
+    assert main(["split", str(master_copy), "-o", str(tmp_path / "out")]) == 1
+
+
+def test_unit_without_tasks_is_listed(master_copy, tmp_path, capsys):
+    edit(master_copy, S.UNITS, {"A47": "市审计局", "C47": "市直部门"})
+    assert main(["split", str(master_copy), "-o", str(tmp_path / "out")]) == 0
+    assert "市审计局" in capsys.readouterr().out
+    assert not list((tmp_path / "out").glob("市审计局*"))
+
+
+def test_period_option_moves_the_master_on(master_copy, tmp_path):
+    result = split_master(master_copy, tmp_path / "out", period="2026-07", units=["市民政局"])
+    assert result.files["市民政局"].name == "市民政局_2026年7月.xlsx"
+    settings = read_master(master_copy).settings
+    assert settings.period == "2026-07" and settings.as_of == dt.date(2026, 7, 31)
+
+
+def test_unit_names_that_cannot_be_file_names():
+    assert safe_filename('市"发改"委/办公室') == "市_发改_委_办公室"
+    assert safe_filename("CON") == "_CON"
+    assert safe_filename("局. ") == "局"
+    assert len(sheet_title("很" * 40)) == 31
+    assert sheet_title("A[1]") == "A_1_"
+
+
+def test_unit_sheets_inside_the_master_are_refreshed_not_duplicated(master_copy):
+    first = refresh_unit_sheets_in_file(master_copy)
+    second = refresh_unit_sheets_in_file(master_copy)
+    assert first == second and len(first) == 45
+    wb = openpyxl.load_workbook(master_copy)
+    assert len(wb.sheetnames) == 6 + 45
+    ws = wb["市发改委"]
+    assert [c.value for c in ws[F.HEADER_ROW]] == F.HEADERS
+    assert ws["A4"].value == "2026-001"
+
+
+def scrubbed_parts(path: Path) -> dict[str, bytes]:
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["docProps/core.xml"] = re.sub(rb"<dcterms:(created|modified)[^<]*</dcterms:\1>", b"",
+                                        parts["docProps/core.xml"])
+    return parts
+
+
+def test_unit_workbook_matches_the_golden_file(sample_master_file, tmp_path):
+    """XlsxWriter-style golden test: zip parts compared after scrubbing timestamps.
+
+    Regenerate after an intended layout change with: python tests/make_golden.py
+    """
+    from make_golden import build
+
+    out = build(sample_master_file, tmp_path)
+    got, want = scrubbed_parts(out), scrubbed_parts(GOLDEN)
+    assert sorted(got) == sorted(want)
+    for name in want:
+        assert got[name] == want[name], name
+
+
+def test_libreoffice_opens_and_converts_a_unit_workbook(split_sample, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice (libreoffice-calc) is not installed on this machine")
+    _, _, result = split_sample
+    src = tmp_path / "转换 测试"
+    src.mkdir()
+    shutil.copy(result.files["市科技局"], src / "市科技局_2026年6月.xlsx")
+    proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                           "--convert-to", "pdf", "--outdir", str(src), str(src / "市科技局_2026年6月.xlsx")],
+                          capture_output=True, text=True, timeout=180)
+    pdf = src / "市科技局_2026年6月.pdf"
+    assert pdf.exists(), proc.stderr
+    assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 5000

@@ -1,0 +1,329 @@
+"""``duban split``: one workbook per unit, and per-unit sheets inside the master."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import xlsxwriter
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from . import form as F
+from . import schema as S
+from .checks import check_master
+from .findings import DubanError, Report
+from .master import Master, open_master_for_edit, parse_period, read_master
+from .safe_write import save_workbook
+from .styles import BODY_FONT, BORDER, CENTER, HEADER_FILL, HEADER_FONT, INPUT_FILL, TITLE_FONT, WRAP, \
+    print_setup, set_value
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: str) -> str:
+    """A name Windows accepts as a file name: no reserved characters or device names."""
+    safe = _UNSAFE.sub("_", name).strip().rstrip(". ")
+    if safe.split(".")[0].upper() in _RESERVED:
+        safe = "_" + safe
+    return safe[:120] or "_"
+
+
+def unit_file_name(unit: str, period_label: str) -> str:
+    return f"{safe_filename(unit)}_{period_label}.xlsx"
+
+
+def sheet_title(unit: str, taken: Iterable[str] = ()) -> str:
+    """An Excel sheet name for a unit: at most 31 characters, none of []:*?/\\."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", unit).strip("'")[:31] or "_"
+    taken = set(taken)
+    name, n = base, 2
+    while name in taken:
+        suffix = f"~{n}"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    return name
+
+
+# ------------------------------------------------------------- unit files (XlsxWriter)
+
+
+def write_unit_workbook(form: F.UnitForm, path: Path, password: str | None = None,
+                        created: dt.datetime | None = None) -> None:
+    """Write one unit's workbook: 填报 (protected, inputs unlocked), 说明, very hidden _meta."""
+    wb = xlsxwriter.Workbook(str(path), {
+        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+        "in_memory": True,
+    })
+    wb.set_properties({"title": form.title_lines()[0], "author": "duban", "company": form.unit,
+                       "created": created or dt.datetime(form.year, 1, 1)})
+    base = {"font_name": "宋体", "font_size": 11, "border": 1, "valign": "top"}
+    fmt = {
+        "title": wb.add_format({"font_name": "宋体", "bold": True, "font_size": 16, "align": "center",
+                                "valign": "vcenter"}),
+        "sub": wb.add_format({"font_name": "宋体", "font_size": 11, "align": "left", "valign": "vcenter"}),
+        "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center",
+                               "valign": "vcenter", "text_wrap": True}),
+        "locked": wb.add_format({**base}),
+        "locked_wrap": wb.add_format({**base, "text_wrap": True}),
+        "locked_date": wb.add_format({**base, "num_format": "yyyy-mm-dd"}),
+        "grey": wb.add_format({**base, "bg_color": "#EDEDED"}),
+        "input": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC"}),
+        "input_wrap": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC", "text_wrap": True}),
+        "input_date": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"}),
+        "label": wb.add_format({**base, "bold": True}),
+        "guide": wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"}),
+        "guide_head": wb.add_format({"font_name": "宋体", "font_size": 14, "bold": True}),
+    }
+    ws = wb.add_worksheet(F.FORM)
+    n = len(form.rows)
+    last_col = len(F.COLUMNS) - 1
+    title, sub = form.title_lines()
+    ws.merge_range(0, 0, 0, last_col, title, fmt["title"])
+    ws.merge_range(1, 0, 1, last_col, sub, fmt["sub"])
+    ws.set_row(0, 30)
+    for c, (name, width, _) in enumerate(F.COLUMNS):
+        ws.set_column(c, c, width)
+        ws.write_string(F.HEADER_ROW - 1, c, name, fmt["head"])
+    for r, (values, quantitative) in enumerate(zip(form.rows, form.quantitative), start=F.FIRST_ROW - 1):
+        ws.set_row(r, F.row_height(values))
+        for c, (name, _, is_input) in enumerate(F.COLUMNS):
+            value = values[c]
+            if name == S.ACTUAL and not quantitative:
+                style = fmt["grey"]
+            elif is_input:
+                style = fmt["input_wrap" if name in F.WRAP else "input"]
+            else:
+                style = fmt["locked_wrap" if name in F.WRAP else "locked"]
+            if isinstance(value, dt.date):
+                ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt["locked_date"])
+            elif value is None or value == "":
+                ws.write_blank(r, c, None, style)
+            elif isinstance(value, (int, float)):
+                ws.write_number(r, c, value, style)
+            else:
+                ws.write_string(r, c, str(value), style)
+    if n:
+        first, last = F.FIRST_ROW - 1, F.FIRST_ROW - 2 + n
+        ws.data_validation(first, F.COL[S.STATUS], last, F.COL[S.STATUS], {
+            "validate": "list", "source": list(form.statuses),
+            "error_title": "完成状态", "error_message": "请从下拉列表选择：" + "、".join(form.statuses)})
+        ws.data_validation(first, F.COL[S.PROGRESS], last, F.COL[S.PROGRESS], {
+            "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
+            "error_title": "完成进度", "error_message": "请填 0 到 100 的整数"})
+    for label in F.FOOTER:
+        r = F.footer_row(n, label) - 1
+        ws.write_string(r, 0, label, fmt["label"])
+        if label == F.REPORT_DATE:
+            ws.write_blank(r, 1, None, fmt["input_date"])
+            ws.data_validation(r, 1, r, 1, {"validate": "date", "criteria": ">=",
+                                            "minimum": dt.date(form.year - 1, 1, 1),
+                                            "error_message": "请填写日期，如 2026-06-25"})
+        else:
+            ws.write_blank(r, 1, None, fmt["input"])
+    ws.freeze_panes(F.HEADER_ROW, 2)
+    ws.repeat_rows(F.HEADER_ROW - 1)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.protect(password or "", {"format_columns": True, "format_rows": True})
+
+    guide = wb.add_worksheet(F.GUIDE)
+    guide.set_column(0, 0, 90)
+    guide.fit_to_pages(1, 0)
+    guide.set_paper(9)
+    for r, line in enumerate(form.guide()):
+        guide.write_string(r, 0, line, fmt["guide_head"] if r == 0 else fmt["guide"])
+    guide.protect(password or "")
+
+    meta = wb.add_worksheet(F.META)
+    for r, (key, value) in enumerate(form.meta()):
+        meta.write_string(r, 0, key)
+        if isinstance(value, int):
+            meta.write_number(r, 1, value)
+        else:
+            meta.write_string(r, 1, str(value))
+    meta.very_hidden()
+    meta.protect(password or "")
+    ws.activate()
+    wb.close()
+
+
+# ------------------------------------------------------------- sheets inside the master (openpyxl)
+
+
+def fill_unit_sheet(ws: Any, form: F.UnitForm) -> None:
+    """Write ``form`` into an openpyxl worksheet, for staff reviewing inside the master."""
+    n_cols = len(F.COLUMNS)
+    title, sub = form.title_lines()
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n_cols)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n_cols)
+    set_value(ws.cell(1, 1), title)
+    ws.cell(1, 1).font = TITLE_FONT
+    ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
+    set_value(ws.cell(2, 1), sub)
+    ws.row_dimensions[1].height = 30
+    for c, (name, width, _) in enumerate(F.COLUMNS, start=1):
+        cell = ws.cell(F.HEADER_ROW, c)
+        set_value(cell, name)
+        cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for r, values in enumerate(form.rows, start=F.FIRST_ROW):
+        ws.row_dimensions[r].height = F.row_height(values)
+        for c, (name, _, is_input) in enumerate(F.COLUMNS, start=1):
+            cell = ws.cell(r, c)
+            value = values[c - 1]
+            set_value(cell, None if value == "" else value)
+            cell.font, cell.border, cell.alignment = BODY_FONT, BORDER, WRAP
+            if is_input:
+                cell.fill = INPUT_FILL
+    for label in F.FOOTER:
+        r = F.footer_row(len(form.rows), label)
+        set_value(ws.cell(r, 1), label)
+        ws.cell(r, 1).font = Font(name="宋体", bold=True)
+    ws.freeze_panes = ws.cell(F.FIRST_ROW, 3)
+    print_setup(ws, f"{F.HEADER_ROW}:{F.HEADER_ROW}")
+
+
+def refresh_unit_sheets(wb: Workbook, master: Master, units: list[str] | None = None) -> list[str]:
+    """Create or refresh one sheet per unit inside an open master workbook; return the sheet names.
+
+    A sheet named after the unit is replaced in place, so running again refreshes
+    the sheets and never duplicates them.
+    """
+    units = units or [u for u in master.unit_names() if master.tasks_of(u)]
+    written: list[str] = []
+    for unit in units:
+        form = F.unit_form(master, unit)
+        name = sheet_title(unit, written + sorted(_MASTER_SHEETS))
+        if name in wb.sheetnames:
+            index = wb.sheetnames.index(name)
+            wb.remove(wb[name])
+            ws = wb.create_sheet(name, index)
+        else:
+            ws = wb.create_sheet(name)
+        fill_unit_sheet(ws, form)
+        written.append(name)
+    return written
+
+
+_MASTER_SHEETS = {S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.HISTORY, S.ISSUED}
+
+
+# ------------------------------------------------------------- the split command
+
+
+@dataclass
+class SplitResult:
+    files: dict[str, Path] = field(default_factory=dict)
+    no_tasks: list[str] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+    period: str = ""
+
+
+def write_unit_workbooks(master: Master, out_dir: Path, units: list[str], period: str,
+                         password: str | None = None, force: bool = False,
+                         created: dt.datetime | None = None,
+                         workers: int | None = None) -> tuple[dict[str, Path], list[F.UnitForm]]:
+    forms = [F.unit_form(master, u, period) for u in units]
+    paths = {f.unit: out_dir / unit_file_name(f.unit, f.period_label) for f in forms}
+    if not force:
+        existing = [p.name for p in paths.values() if p.exists()]
+        if existing:
+            raise DubanError(f"以下文件已存在，未做任何改动（加 --force 覆盖）：{'、'.join(existing[:5])}"
+                             + ("等" if len(existing) > 5 else ""))
+    workers = max(1, min(workers or 1, len(forms) // 20 or 1))
+    if workers == 1:
+        for f in forms:
+            write_unit_workbook(f, paths[f.unit], password, created)
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(_write_one, [(f, paths[f.unit], password, created) for f in forms], chunksize=16))
+    return paths, forms
+
+
+def _write_one(args: tuple[F.UnitForm, Path, str | None, dt.datetime | None]) -> None:
+    write_unit_workbook(*args)
+
+
+def default_workers() -> int:
+    return min(4, os.cpu_count() or 1)
+
+
+def split_master(master_path: Path, out_dir: Path, period: str | None = None, units: list[str] | None = None,
+                 force: bool = False, password: str | None = None, in_master: bool = False,
+                 workers: int | None = None) -> SplitResult:
+    """Check the master, write one workbook per unit, and record what was issued in the master."""
+    master = read_master(master_path)
+    result = SplitResult(report=check_master(master))
+    if not result.report.valid:
+        return result
+    period = parse_period(period) if period else master.settings.period
+    result.period = period
+    known = master.unit_names()
+    wanted = units or known
+    for name in wanted:
+        if name not in known:
+            canonical = master.directory().canonical(name)
+            if not canonical:
+                raise DubanError(f"单位“{name}”不在台账的“单位”表中")
+    wanted = [master.directory().canonical(u) or u for u in wanted]
+    result.no_tasks = [u for u in wanted if not master.tasks_of(u)]
+    with_tasks = [u for u in wanted if master.tasks_of(u)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.files, forms = write_unit_workbooks(master, out_dir, with_tasks, period, password, force,
+                                               workers=workers or default_workers())
+
+    wb = open_master_for_edit(master_path)
+    record_issued(wb, forms, result.files)
+    if period != master.settings.period:
+        set_current_period(wb, period)
+    if in_master:
+        refresh_unit_sheets(wb, master, with_tasks)
+    save_workbook(wb, master_path, expected_sha256=master.sha256)
+    return result
+
+
+def record_issued(wb: Workbook, forms: list[F.UnitForm], files: dict[str, Path]) -> None:
+    """Append one 发放记录 row per issued unit workbook (the master's own copy of the digest)."""
+    if S.ISSUED not in wb.sheetnames:
+        ws = wb.create_sheet(S.ISSUED)
+        ws.append(S.ISSUED_COLUMNS)
+        ws.sheet_state = "hidden"
+    ws = wb[S.ISSUED]
+    now = dt.datetime.now().replace(microsecond=0)
+    for f in forms:
+        row = ws.max_row + 1
+        for c, value in enumerate([f.period, f.unit, f.digest, ",".join(f.task_ids), now, files[f.unit].name], 1):
+            set_value(ws.cell(row, c), value)
+
+
+def set_current_period(wb: Workbook, period: str) -> None:
+    from .master import period_end
+
+    ws = wb[S.SETTINGS]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == S.S_PERIOD:
+            set_value(row[1], period)
+        elif row[0].value == S.S_AS_OF:
+            set_value(row[1], period_end(period))
+
+
+def refresh_unit_sheets_in_file(master_path: Path, units: list[str] | None = None) -> list[str]:
+    master = read_master(master_path)
+    report = check_master(master)
+    if not report.valid:
+        raise DubanError("台账存在错误，请先运行 duban check 修正：" + "；".join(str(f) for f in report.errors[:3]))
+    wb = open_master_for_edit(master_path)
+    names = refresh_unit_sheets(wb, master, units)
+    save_workbook(wb, master_path, expected_sha256=master.sha256)
+    return names
