@@ -6,9 +6,12 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .findings import DubanError, Report
+
+if TYPE_CHECKING:
+    from .validate import Batch
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +68,80 @@ def cmd_split(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(done: int, total: int) -> None:
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r校验进度 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _print_batch(batch: "Batch") -> None:
+    from .findings import Report, _pad, _width
+
+    rows = [("文件", "单位", "结论", "错误", "警告")]
+    for s in batch.submissions:
+        verdict = "未采用" if not s.used else ("通过" if s.valid else "退回")
+        counts = Report(findings=s.findings).counts()
+        rows.append((s.file, s.unit or "-", verdict, str(counts["error"]), str(counts["warning"])))
+    widths = [max(_width(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        print("  ".join(_pad(r[i], widths[i]) for i in range(5)))
+    for s in batch.submissions:
+        if s.findings:
+            print(f"\n{s.file}：")
+            for f in s.findings:
+                print(f"  {f}")
+    st = batch.stats()
+    print(f"\n共 {st['files']} 个文件：通过 {st['valid']} 个，退回 {st['with_errors']} 个，未采用（有更新文件）{st['superseded']} 个")
+
+
+def _write_outputs(batch: "Batch", out: str | None) -> None:
+    if not out:
+        return
+    from .feedback import write_findings_workbook, write_marked_copy
+
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_findings_workbook(batch, out_dir / "校验结果.xlsx")
+    copies = [write_marked_copy(s, out_dir) for s in batch.submissions if not s.valid]
+    print(f"校验结果已写入 {out_dir / '校验结果.xlsx'}，退回文件 {sum(1 for c in copies if c)} 个")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import json
+
+    from .validate import default_workers, validate_paths
+
+    batch = validate_paths([Path(p) for p in args.paths], Path(args.master),
+                           args.workers or default_workers(), _progress_bar)
+    if args.json:
+        print(json.dumps(batch.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_batch(batch)
+    _write_outputs(batch, args.out)
+    return 0 if batch.valid else 1
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from .collect import collect
+    from .validate import default_workers
+
+    result = collect([Path(p) for p in args.paths], Path(args.master), args.workers or default_workers(),
+                     _progress_bar)
+    _print_batch(result.batch)
+    _write_outputs(result.batch, args.out)
+    print(f"\n已汇总 {len(result.accepted)} 个文件" + (f"，{len(result.already)} 个文件此前已汇总" if result.already else ""))
+    if result.backup:
+        print(f"原台账已备份到 {result.backup}")
+    if result.missing_units:
+        print(f"催报名单（{len(result.missing_units)} 个单位尚未报送或未通过）：{'、'.join(result.missing_units)}")
+    return 0 if result.batch.valid else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -100,6 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-master", action="store_true", help="同时在台账内生成/刷新每个单位一张表")
     p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
     p.set_defaults(func=cmd_split)
+
+    for name, func, help_text in (("validate", cmd_validate, "校验各单位报送的工作簿"),
+                                  ("collect", cmd_collect, "校验并把通过的报送汇总进台账")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("paths", nargs="+", help="报送文件或文件夹（递归查找）")
+        p.add_argument("--master", required=True, help="总台账 .xlsx")
+        p.add_argument("--out", help="输出校验结果工作簿和退回文件的目录")
+        p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
+        if name == "validate":
+            p.add_argument("--json", action="store_true")
+        p.set_defaults(func=func)
 
     p = sub.add_parser("demo", help="在自带样例上演示全部步骤")
     p.add_argument("dir", nargs="?", default="duban-demo", help="输出目录（默认 ./duban-demo）")

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from pathlib import Path
 
+from openpyxl import load_workbook
+
+from . import form as F
 from . import schema as S
 from .checks import check_master
+from .collect import collect
+from .feedback import write_findings_workbook, write_marked_copy
+from .filling import fill_unit_file
 from .findings import DubanError
 from .importer import import_to_file
 from .master import read_master
-from .split import split_master
+from .split import split_master, write_unit_workbooks
 
 SAMPLE_SOURCE = "2026年重点工作任务分解方案.txt"
 SAMPLE_YEAR = 2026
@@ -24,24 +32,86 @@ def sample_dir() -> Path:
     raise DubanError("找不到自带样例 samples/hohhot-2026：请在源码目录中运行，或用 pip install -e . 安装")
 
 
+def break_files(inbox: Path, master_path: Path, as_of: dt.date) -> dict[str, str]:
+    """Make the mistakes units make every month; return file name → what was done."""
+    done: dict[str, str] = {}
+
+    def edit(unit: str, what: str, change) -> None:
+        path = inbox / f"{unit}_2026年6月.xlsx"
+        wb = load_workbook(path)
+        change(wb[F.FORM])
+        wb.save(path)
+        done[path.name] = what
+
+    edit("市财政局", "手工输入状态“完成”", lambda ws: ws.__setitem__("F4", "完成"))
+    edit("市民政局", "删除了一行任务", lambda ws: ws.delete_rows(5))
+    edit("市教育局", "粘贴了公式", lambda ws: ws.__setitem__("I4", "=HYPERLINK(\"http://x\",\"详见附件\")"))
+    edit("市水务局", "合并了单元格", lambda ws: ws.merge_cells("I4:J4"))
+    edit("市林草局", "进度写成文本“80%”（仅警告）", lambda ws: (ws.__setitem__("G4", "80%"),
+                                                        ws.__setitem__("F4", S.STATUS_ON_TRACK)))
+    xls = inbox / "市司法局_2026年6月.xls"
+    (inbox / "市司法局_2026年6月.xlsx").rename(xls)
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2048)
+    done[xls.name] = "另存为 .xls"
+    old = read_master(master_path)
+    _, forms = write_unit_workbooks(old, inbox, ["市公安局"], "2026-05", force=True)
+    (inbox / "市公安局_2026年6月.xlsx").unlink()
+    done["市公安局_2026年5月.xlsx"] = "发来了上个月的文件"
+    shutil.copy(inbox / "市人社局_2026年6月.xlsx", inbox / "市人社局_2026年6月（修改版）.xlsx")
+    fill_unit_file(inbox / "市人社局_2026年6月（修改版）.xlsx", as_of, seed=99,
+                   report_date=as_of + dt.timedelta(days=1))
+    done["市人社局_2026年6月（修改版）.xlsx"] = "同一期又发来一份更新的文件"
+    return done
+
+
 def run_demo(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     source = sample_dir() / SAMPLE_SOURCE
     master_path = out / "总台账.xlsx"
     units_dir = out / "单位填报表"
+    inbox = out / "报送文件"
+    checked_dir = out / "校验结果"
+    for folder in (units_dir, inbox, checked_dir, out / "总台账_归档", out / "总台账_备份"):
+        shutil.rmtree(folder, ignore_errors=True)
+
     print(f"1. 导入分解方案：{source.name}")
     master, report = import_to_file(source, master_path, SAMPLE_YEAR, SAMPLE_PERIOD, force=True)
     print(f"   {len(master.tasks)} 项任务，{len(master.units)} 个单位，{len(master.leaders)} 位分管领导 → {master_path}")
     for f in report.findings:
         print(f"   {f}")
+
     print("2. 校验台账")
-    checked = check_master(read_master(master_path))
-    counts = checked.counts()
+    counts = check_master(read_master(master_path)).counts()
     print(f"   错误 {counts['error']} 项，警告 {counts['warning']} 项")
+
     print("3. 生成单位填报工作簿（并在台账内生成每个单位一张表）")
     split = split_master(master_path, units_dir, force=True, in_master=True)
     print(f"   {len(split.files)} 个单位 → {units_dir}")
+
+    as_of = read_master(master_path).settings.as_of
+    print("4. 模拟各单位填报（其中几份犯了常见错误）")
+    shutil.copytree(units_dir, inbox)
+    for i, path in enumerate(sorted(inbox.glob("*.xlsx"))):
+        fill_unit_file(path, as_of, seed=i, report_date=as_of - dt.timedelta(days=5))
+    for name, what in break_files(inbox, master_path, as_of).items():
+        print(f"   {name}：{what}")
+
+    print("5. 校验并汇总报送文件")
+    result = collect([inbox], master_path)
+    batch = result.batch
+    checked_dir.mkdir()
+    write_findings_workbook(batch, checked_dir / "校验结果.xlsx")
+    for sub in batch.submissions:
+        if not sub.valid:
+            write_marked_copy(sub, checked_dir)
+            print(f"   退回 {sub.file}：" + "；".join(f.message for f in sub.findings if f.severity == "error")[:120])
+    st = batch.stats()
+    print(f"   {st['files']} 个文件：通过 {st['valid']}，退回 {st['with_errors']}，未采用（有更新文件）{st['superseded']}")
+    print(f"   已汇总 {len(result.accepted)} 个文件进台账；催报名单：{'、'.join(result.missing_units) or '无'}")
+
     print(f"\n演示输出目录：{out.resolve()}")
-    print(f"  总台账：{master_path.name}（工作表：{S.TASKS}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY}）")
-    print(f"  单位填报表：{units_dir.name}/（每个单位一个 .xlsx）")
+    print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY} 及每个单位一张表")
+    print(f"  {units_dir.name}/      每个单位一个下发的 .xlsx")
+    print(f"  {inbox.name}/        模拟的报送文件（含错误）")
+    print(f"  {checked_dir.name}/        校验结果.xlsx 和退回文件（问题单元格已标注）")
     return 0

@@ -1,0 +1,578 @@
+"""``duban validate``: checking the workbooks units send back.
+
+Each file is checked on its raw zip first (:mod:`workbook.zipguard`), then its
+values are read with python-calamine and its formulas, merges and hidden rows
+from the raw XML. Nothing in a submitted file is executed or evaluated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from python_calamine import CalamineWorkbook
+
+from . import form as F
+from . import schema as S
+from .deadlines import deadline_or_none
+from .findings import DubanError, Finding, Report
+from .master import Master, period_label, read_master
+from .quantities import find_quantities, prepare
+from .safe_write import sha256_file
+from .sheetxml import scan_book
+from .text import cell_text, is_blank
+from .zipguard import inspect_zip
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+FOREIGN_SUFFIXES = (".xls", ".et", ".ett", ".csv", ".ods", ".wps", ".numbers", ".xlsb")
+MAX_TEXT = 5000
+_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PHONE = re.compile(r"^[0-9０-９\-－()（） +转]{7,24}$")
+STATUS_SYNONYMS = {
+    "完成": S.STATUS_DONE, "已经完成": S.STATUS_DONE, "全部完成": S.STATUS_DONE, "已办结": S.STATUS_DONE,
+    "推进中": S.STATUS_ON_TRACK, "正常推进": S.STATUS_ON_TRACK, "按序推进": S.STATUS_ON_TRACK,
+    "进行中": S.STATUS_ON_TRACK, "序时": S.STATUS_ON_TRACK,
+    "落后": S.STATUS_BEHIND, "延期": S.STATUS_BEHIND, "滞后推进": S.STATUS_BEHIND,
+    "未开始": S.STATUS_NOT_STARTED, "没启动": S.STATUS_NOT_STARTED, "尚未启动": S.STATUS_NOT_STARTED,
+}
+
+
+@dataclass
+class TaskInfo:
+    text: str
+    deadline_text: str
+    due: dt.date | None
+    target: str
+
+
+@dataclass
+class Context:
+    """What validation needs from the master: small, picklable, read once."""
+
+    master_id: str
+    year: int
+    period: str
+    as_of: dt.date
+    statuses: tuple[str, ...]
+    units: list[str]
+    aliases: dict[str, str]
+    tasks: dict[str, TaskInfo]
+    issued: dict[tuple[str, str], list[tuple[str, list[str]]]]  # (unit, period) → [(digest, ids)]
+
+    def canonical(self, name: str) -> str | None:
+        from .units import normalise_unit
+
+        if name in self.units:
+            return name
+        return self.aliases.get(name) or (normalise_unit(name) if normalise_unit(name) in self.units else None)
+
+
+def context_from_master(master: Master) -> Context:
+    directory = master.directory()
+    tasks = {}
+    for t in master.tasks:
+        due = t.get(S.DUE)
+        tasks[cell_text(t.get(S.TASK_ID))] = TaskInfo(
+            cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
+            due.date() if isinstance(due, dt.datetime) else due, cell_text(t.get(S.TARGET)))
+    s = master.settings
+    return Context(s.master_id, s.year, s.period, s.as_of, s.statuses, directory.names, directory.aliases,
+                   tasks, read_issued(master.path) if master.path else {})
+
+
+def read_issued(path: Path) -> dict[tuple[str, str], list[tuple[str, list[str]]]]:
+    book = CalamineWorkbook.from_path(str(path))
+    if S.ISSUED not in book.sheet_names:
+        return {}
+    out: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
+    for row in book.get_sheet_by_name(S.ISSUED).to_python()[1:]:
+        if len(row) >= 4 and row[0]:
+            out.setdefault((cell_text(row[1]), cell_text(row[0])), []).append(
+                (cell_text(row[2]), [i for i in cell_text(row[3]).split(",") if i]))
+    return out
+
+
+@dataclass
+class Answer:
+    task_id: str
+    status: str
+    progress: int | None
+    actual: str
+    narrative: str
+    problems: str
+    next_steps: str
+
+
+@dataclass
+class Submission:
+    path: Path
+    unit: str = ""
+    period: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    reporter: str = ""
+    phone: str = ""
+    report_date: dt.date | None = None
+    sha256: str = ""
+    mtime: float = 0.0
+    superseded_by: str = ""
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def used(self) -> bool:
+        return not self.superseded_by
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": str(self.path), "unit": self.unit, "period": self.period, "valid": self.valid,
+                "superseded_by": self.superseded_by, "findings": [f.to_dict() for f in self.findings]}
+
+
+class _Checker:
+    def __init__(self, sub: Submission, ctx: Context) -> None:
+        self.sub, self.ctx = sub, ctx
+
+    def add(self, code: str, message: str, severity: str = "error", sheet: str = "", cell: str = "",
+            suggestion: str = "") -> None:
+        self.sub.findings.append(Finding(code, message, severity, self.sub.file, sheet, cell, suggestion))  # type: ignore[arg-type]
+
+
+def validate_file(path: Path, ctx: Context) -> Submission:
+    """All findings for one submitted file; never raises for anything inside the file."""
+    sub = Submission(path=Path(path))
+    try:
+        _validate(sub, ctx)
+    except Exception as exc:  # a file must never stop the batch; this is a duban bug or an unforeseen file
+        sub.findings.append(Finding("file-unreadable", f"文件无法读取：{type(exc).__name__}", "error", sub.file))
+    return sub
+
+
+def _validate(sub: Submission, ctx: Context) -> None:
+    c = _Checker(sub, ctx)
+    path = sub.path
+    stat = path.stat()
+    sub.mtime = stat.st_mtime
+    if path.suffix.lower() in FOREIGN_SUFFIXES:
+        c.add("file-format", f"文件格式为 {path.suffix}，不予接收：请用 Excel 或 WPS 另存为 .xlsx（Excel 工作簿）后重新发送")
+        return
+    guard = inspect_zip(path)
+    sub.findings.extend(guard.findings)
+    if not guard.ok:
+        return
+    sub.sha256 = sha256_file(path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = book.sheet_names
+    except Exception:
+        c.add("file-corrupt", "文件无法打开（已损坏），请重新保存后发送")
+        return
+    scan = scan_book(path, (F.FORM,))
+
+    # --- it belongs here
+    meta = _read_meta(book, names)
+    name_unit = _unit_from_file_name(path, ctx)
+    if meta is None:
+        c.add("meta-missing", "文件缺少系统信息（_meta），不是本期下发的填报表：请使用督查室下发的原表填写", sheet=F.META)
+        sub.unit = name_unit or ""
+        return
+    if scan.states.get(F.META) != "veryHidden":
+        c.add("meta-visible", "系统信息表 _meta 被取消隐藏，请勿改动该表", "warning", sheet=F.META)
+    if meta.get("台账编号") != ctx.master_id:
+        c.add("wrong-master", "文件不是由本台账下发的（台账编号不符），请使用督查室本期下发的原表", sheet=F.META, cell="B1")
+        return
+    if cell_text(meta.get("计划年度")) != str(ctx.year):
+        c.add("wrong-year", f"文件年度为 {cell_text(meta.get('计划年度'))}，应为 {ctx.year}", sheet=F.META, cell="B2")
+        return
+    period = cell_text(meta.get("填报期"))
+    sub.period = period
+    if period != ctx.period:
+        older = period < ctx.period
+        c.add("wrong-period", (f"这是往期（{_label(period)}）的文件，" if older else f"文件填报期为 {_label(period)}，")
+              + f"本期为 {_label(ctx.period)}：请使用本期下发的表填写", sheet=F.META, cell="B3")
+        return
+    meta_unit = cell_text(meta.get("单位"))
+    unit = ctx.canonical(meta_unit)
+    if not unit:
+        c.add("unit-unknown", f"单位“{meta_unit}”不在台账的单位名单中", sheet=F.META, cell="B4")
+        return
+    sub.unit = unit
+    if name_unit != unit:
+        shown = name_unit or path.stem
+        c.add("name-mismatch", f"文件名（{shown}）与表内单位（{unit}）不一致，已按表内单位“{unit}”处理；"
+                               "如果发错了文件，请重新发送", "warning")
+    issued = ctx.issued.get((unit, period))
+    if not issued:
+        c.add("not-issued", f"台账中没有向{unit}下发 {_label(period)} 填报表的记录，请使用督查室下发的原表")
+        return
+    if F.FORM not in names:
+        c.add("form-missing", f"找不到“{F.FORM}”工作表（可能被改名或删除），请使用原表填写", sheet=F.FORM)
+        return
+
+    rows = book.get_sheet_by_name(F.FORM).to_python(skip_empty_area=False)
+    sheet_scan = scan.sheets.get(F.FORM)
+    _check_rows(c, rows, issued, meta, sheet_scan)
+
+
+def _read_meta(book: CalamineWorkbook, names: list[str]) -> dict[str, Any] | None:
+    if F.META not in names:
+        return None
+    rows = book.get_sheet_by_name(F.META).to_python()
+    meta = {cell_text(r[0]): (r[1] if len(r) > 1 else "") for r in rows[:40] if r}
+    return meta if "台账编号" in meta else None
+
+
+def _unit_from_file_name(path: Path, ctx: Context) -> str | None:
+    stem = re.sub(r"[（(]\d+[)）]$", "", path.stem).strip()
+    return ctx.canonical(stem.split("_")[0].strip())
+
+
+def _label(period: str) -> str:
+    try:
+        return period_label(period)
+    except (ValueError, IndexError):
+        return period or "未知"
+
+
+def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list[str]]],
+                meta: dict[str, Any], scan: Any) -> None:
+    ctx, sub = c.ctx, c.sub
+    width = len(F.COLUMNS)
+    header = [cell_text(v) for v in (rows[F.HEADER_ROW - 1] if len(rows) >= F.HEADER_ROW else [])][:width]
+    if header != F.HEADERS:
+        bad = next((i for i in range(width) if i >= len(header) or header[i] != F.HEADERS[i]), 0)
+        c.add("header-changed", f"表头被改动（第 {F.HEADER_ROW} 行），请勿插入、删除或移动列", sheet=F.FORM,
+              cell=f"{chr(65 + bad)}{F.HEADER_ROW}")
+        return
+
+    def value(r: int, col: str) -> Any:  # r is a 1-based sheet row
+        row = rows[r - 1] if r - 1 < len(rows) else []
+        i = F.COL[col]
+        return row[i] if i < len(row) else ""
+
+    task_rows = []
+    r = F.FIRST_ROW
+    while r <= len(rows) and not all(is_blank(v) for v in rows[r - 1][:width]) \
+            and cell_text(rows[r - 1][0]) not in F.FOOTER:
+        task_rows.append(r)
+        r += 1
+    ids = [cell_text(value(r, S.TASK_ID)) for r in task_rows]
+    expected = issued[-1][1]
+    for _, issued_ids in issued:
+        if issued_ids == ids:
+            expected = issued_ids
+    structure_ok = ids == expected
+    if not structure_ok:
+        _explain_rows(c, ids, expected, task_rows)
+
+    locked_rows = []
+    for r, tid in zip(task_rows, ids):
+        locked_rows.append([value(r, col) for col in F.LOCKED])
+        info = ctx.tasks.get(tid)
+        if info is None:
+            continue
+        due = value(r, S.DUE)
+        due = due.date() if isinstance(due, dt.datetime) else due
+        for col, got, want in ((S.TEXT, cell_text(value(r, S.TEXT)), info.text),
+                               (S.DEADLINE_TEXT, cell_text(value(r, S.DEADLINE_TEXT)), info.deadline_text),
+                               (S.DUE, due or None, info.due),
+                               (S.TARGET, cell_text(value(r, S.TARGET)), info.target)):
+            if got != want:
+                c.add("locked-cell-changed", f"{col}被改动（应为“{want or '空'}”），请勿改动锁定内容",
+                      sheet=F.FORM, cell=f"{F.letter(col)}{r}")
+    digest = F.locked_digest(ctx.master_id, ctx.year, sub.period, sub.unit, locked_rows)
+    if structure_ok and digest not in {d for d, _ in issued} and not any(
+            f.code == "locked-cell-changed" for f in sub.findings):
+        c.add("digest-mismatch", "锁定内容与下发时不一致（文件被改动过），请使用督查室下发的原表重新填写", sheet=F.FORM)
+    if cell_text(meta.get("摘要SHA256")) != digest and structure_ok and digest in {d for d, _ in issued}:
+        c.add("meta-edited", "系统信息表 _meta 被改动，请勿改动该表", "warning", sheet=F.META)
+
+    if scan is not None:
+        last = (task_rows[-1] if task_rows else F.FIRST_ROW) + 1 + len(F.FOOTER)
+        for ref in sorted(scan.merges):
+            top = int(re.sub(r"[A-Z]", "", ref.split(":")[0]) or 0)
+            if F.FIRST_ROW <= top <= last:
+                c.add("merged-cells", f"单元格 {ref} 被合并，请取消合并后再填写", sheet=F.FORM, cell=ref.split(":")[0])
+        hidden = sorted(r for r in scan.hidden_rows if F.FIRST_ROW <= r <= last)
+        if hidden:
+            c.add("rows-hidden", f"第 {'、'.join(map(str, hidden[:5]))} 行被隐藏，请取消隐藏", "warning",
+                  sheet=F.FORM, cell=f"A{hidden[0]}")
+    formulas = scan.formulas if scan is not None else set()
+
+    for r, tid in zip(task_rows, ids):
+        if tid in ctx.tasks and structure_ok:
+            sub.answers.append(_check_answer(c, r, tid, value, formulas))
+    footer_start = (task_rows[-1] if task_rows else F.FIRST_ROW - 1) + 1
+    _check_footer(c, rows, footer_start, formulas)
+    for r, row in enumerate(rows, start=1):
+        extra = [i for i, v in enumerate(row) if i >= width and not is_blank(v)]
+        if extra:
+            c.add("extra-content", "表格右侧有多余内容，不会被采用，请删除", "warning", sheet=F.FORM,
+                  cell=f"{_col(extra[0])}{r}")
+            break
+
+
+def _col(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _explain_rows(c: _Checker, ids: list[str], expected: list[str], task_rows: list[int]) -> None:
+    first = next((i for i in range(max(len(ids), len(expected)))
+                  if i >= len(ids) or i >= len(expected) or ids[i] != expected[i]), 0)
+    row = F.FIRST_ROW + first
+    if len(ids) > len(expected):
+        code, msg = "row-inserted", f"第 {row} 行是插入的行（下发时共 {len(expected)} 项任务，现有 {len(ids)} 行），请删除插入的行"
+    elif len(ids) < len(expected):
+        missing = [i for i in expected if i not in ids]
+        code, msg = "row-deleted", f"任务行被删除（缺少 {'、'.join(missing[:5])}），请使用原表重新填写"
+    elif sorted(ids) == sorted(expected):
+        code, msg = "row-moved", f"任务行顺序被改动（第 {row} 行应为 {expected[first]}），请恢复原顺序"
+    else:
+        code, msg = "task-id-changed", f"任务编号被改动（第 {row} 行应为 {expected[first]}）"
+    c.add(code, msg, sheet=F.FORM, cell=f"A{row}")
+
+
+def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
+    if ref in formulas:
+        c.add("formula-in-cell", "单元格中是公式，请直接填写文字或数值，不要使用公式", sheet=F.FORM, cell=ref)
+    text = cell_text(raw)
+    if text.startswith(_DANGEROUS_START) and ref not in formulas:
+        c.add("formula-like-text", "内容以 = + - @ 等符号开头，可能被当作公式，已按文字处理；建议去掉开头的符号",
+              "warning", sheet=F.FORM, cell=ref)
+    if _CONTROL.search(text):
+        c.add("control-characters", "内容含有不可见的控制字符，已删除", "info", sheet=F.FORM, cell=ref)
+        text = _CONTROL.sub("", text)
+    if len(text) > MAX_TEXT:
+        c.add("text-too-long", f"内容过长（{len(text)} 字，上限 {MAX_TEXT} 字），请精简", sheet=F.FORM, cell=ref)
+        text = text[:MAX_TEXT]
+    return text
+
+
+def _check_answer(c: _Checker, r: int, tid: str, value: Callable[[int, str], Any],
+                  formulas: set[str]) -> Answer:
+    ctx = c.ctx
+    info = ctx.tasks[tid]
+
+    def ref(col: str) -> str:
+        return f"{F.letter(col)}{r}"
+
+    texts = {col: _text_checks(c, value(r, col), ref(col), formulas)
+             for col in (S.STATUS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS)}
+    if ref(S.PROGRESS) in formulas:
+        c.add("formula-in-cell", "单元格中是公式，请直接填写数值", sheet=F.FORM, cell=ref(S.PROGRESS))
+    status = texts[S.STATUS].replace(" ", "")
+    if not status:
+        c.add("status-missing", f"{tid} 未选择完成状态", sheet=F.FORM, cell=ref(S.STATUS))
+    elif status not in ctx.statuses:
+        guess = STATUS_SYNONYMS.get(status) or next(iter(difflib.get_close_matches(status, ctx.statuses, 1, 0.3)), "")
+        c.add("status-invalid", f"完成状态“{status}”不在可选范围（{'、'.join(ctx.statuses)}）内，请从下拉列表选择",
+              sheet=F.FORM, cell=ref(S.STATUS), suggestion=guess)
+    progress = _progress(c, value(r, S.PROGRESS), ref(S.PROGRESS), tid)
+    if status == S.STATUS_DONE and progress is not None and progress != 100:
+        c.add("status-progress-conflict", f"状态为{S.STATUS_DONE}，完成进度应为 100", sheet=F.FORM, cell=ref(S.PROGRESS))
+    elif progress == 100 and status in ctx.statuses and status != S.STATUS_DONE:
+        c.add("status-progress-conflict", f"完成进度为 100，状态应为{S.STATUS_DONE}", sheet=F.FORM, cell=ref(S.STATUS),
+              suggestion=S.STATUS_DONE)
+    elif status == S.STATUS_NOT_STARTED and progress not in (None, 0):
+        c.add("status-progress-conflict", f"状态为{S.STATUS_NOT_STARTED}，完成进度应为 0", sheet=F.FORM, cell=ref(S.PROGRESS))
+    if not texts[S.NARRATIVE]:
+        c.add("narrative-missing", f"{tid} 未填写进展情况", sheet=F.FORM, cell=ref(S.NARRATIVE))
+    overdue = info.due is not None and info.due < ctx.as_of and status != S.STATUS_DONE
+    if not texts[S.PROBLEMS] and (status == S.STATUS_BEHIND or overdue):
+        why = "已超过截止日期仍未完成" if overdue else f"状态为{S.STATUS_BEHIND}"
+        c.add("problems-missing", f"{tid} {why}，请填写存在问题", sheet=F.FORM, cell=ref(S.PROBLEMS))
+    if info.target:
+        actual = texts[S.ACTUAL]
+        if not actual:
+            c.add("actual-missing", f"{tid} 有指标目标（{info.target}），请填写实际完成值", sheet=F.FORM, cell=ref(S.ACTUAL))
+        elif not actual_parseable(info.target, actual):
+            c.add("actual-unparseable", f"实际完成值“{actual[:30]}”无法识别，请写成数值加单位，如“7.8%”“330场”",
+                  sheet=F.FORM, cell=ref(S.ACTUAL))
+    return Answer(tid, status, progress, texts[S.ACTUAL], texts[S.NARRATIVE], texts[S.PROBLEMS], texts[S.NEXT_STEPS])
+
+
+def actual_parseable(target: str, actual: str) -> bool:
+    """An actual value is usable when it holds a number wherever the target does."""
+    if not re.search(r"\d", prepare(target)) and "同步" not in target:
+        return True
+    return bool(find_quantities(actual)) or bool(re.fullmatch(r"[+-]?\d+(\.\d+)?", prepare(actual)))
+
+
+def _progress(c: _Checker, raw: Any, ref: str, tid: str) -> int | None:
+    if is_blank(raw):
+        c.add("progress-missing", f"{tid} 未填写完成进度", sheet=F.FORM, cell=ref)
+        return None
+    if isinstance(raw, bool):
+        raw = str(raw)
+    if isinstance(raw, (int, float)):
+        number = float(raw)
+    else:
+        text = prepare(raw).rstrip("%")
+        try:
+            number = float(text)
+        except ValueError:
+            c.add("progress-invalid", f"完成进度“{cell_text(raw)}”不是数字，请填 0 到 100 的整数", sheet=F.FORM, cell=ref)
+            return None
+        c.add("progress-as-text", f"完成进度“{cell_text(raw)}”是文本，已按 {number:g} 处理；请填数字，不带 % 号",
+              "warning", sheet=F.FORM, cell=ref)
+    if not number.is_integer() or not 0 <= number <= 100:
+        c.add("progress-invalid", f"完成进度“{number:g}”应为 0 到 100 的整数", sheet=F.FORM, cell=ref)
+        return None
+    return int(number)
+
+
+def _check_footer(c: _Checker, rows: list[list[Any]], start: int, formulas: set[str]) -> None:
+    found: dict[str, tuple[int, Any]] = {}
+    for r in range(start, min(len(rows), start + 10) + 1):
+        label = cell_text(rows[r - 1][0]) if rows[r - 1] else ""
+        if label in F.FOOTER and label not in found:
+            found[label] = (r, rows[r - 1][1] if len(rows[r - 1]) > 1 else "")
+    sub = c.sub
+    for label, code in ((F.REPORTER, "reporter-missing"), (F.PHONE, "phone-missing"),
+                        (F.REPORT_DATE, "report-date-missing")):
+        if label not in found:
+            c.add("footer-missing", f"找不到“{label}”一栏，请使用原表填写", sheet=F.FORM)
+            continue
+        r, raw = found[label]
+        ref = f"B{r}"
+        if is_blank(raw):
+            c.add(code, f"请填写{label}", "warning" if label == F.REPORT_DATE else "error", sheet=F.FORM, cell=ref)
+            continue
+        if label == F.REPORT_DATE:
+            sub.report_date = _as_date(raw, c.ctx.year)
+            if sub.report_date is None:
+                c.add("report-date-invalid", f"填报日期“{cell_text(raw)}”无法识别，请填写如 2026-06-25", "warning",
+                      sheet=F.FORM, cell=ref)
+            continue
+        text = _text_checks(c, raw, ref, formulas)
+        if label == F.REPORTER:
+            sub.reporter = text
+        else:
+            sub.phone = text
+            if not _PHONE.match(text):
+                c.add("phone-invalid", f"联系电话“{text[:20]}”格式不对，请填写手机或座机号码", "warning",
+                      sheet=F.FORM, cell=ref)
+
+
+def _as_date(raw: Any, year: int) -> dt.date | None:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    deadline = deadline_or_none(raw, year)
+    return deadline.due if deadline and deadline.kind == "date" else None
+
+
+# ------------------------------------------------------------------ batches
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Submitted files under ``paths`` (folders searched recursively), lock and temp files skipped."""
+    out = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES + FOREIGN_SUFFIXES \
+                        and not f.name.startswith(("~$", ".")):
+                    out.append(f)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise DubanError(f"找不到文件或文件夹：{p}")
+    return out
+
+
+def _validate_star(args: tuple[Path, Context]) -> Submission:
+    return validate_file(*args)
+
+
+def iter_validate(files: list[Path], ctx: Context, workers: int = 1) -> Iterator[Submission]:
+    if workers <= 1 or len(files) < 8:
+        for f in files:
+            yield validate_file(f, ctx)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(_validate_star, [(f, ctx) for f in files], chunksize=8)
+
+
+def mark_superseded(subs: list[Submission]) -> None:
+    """Several files for one unit and period: the newest (填报日期, then file time) is used."""
+    groups: dict[tuple[str, str], list[Submission]] = {}
+    for s in subs:
+        if s.unit and s.period:
+            groups.setdefault((s.unit, s.period), []).append(s)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda s: (s.report_date or dt.date.min, s.mtime), reverse=True)
+        newest = group[0]
+        for s in group[1:]:
+            s.superseded_by = newest.file
+            s.findings.append(Finding("superseded", f"同一单位同一期有更新的文件 {newest.file}，本文件未采用",
+                                      "info", s.file))
+
+
+@dataclass
+class Batch:
+    submissions: list[Submission]
+    master: Master
+
+    @property
+    def valid(self) -> bool:
+        return all(s.valid for s in self.submissions)
+
+    def report(self) -> Report:
+        report = Report()
+        for s in self.submissions:
+            report.extend(s.findings)
+        report.stats = self.stats()
+        return report
+
+    def stats(self) -> dict[str, Any]:
+        used = [s for s in self.submissions if s.used]
+        return {"files": len(self.submissions), "valid": sum(1 for s in self.submissions if s.valid),
+                "with_errors": sum(1 for s in self.submissions if not s.valid),
+                "superseded": sum(1 for s in self.submissions if not s.used),
+                "units_accepted": len({s.unit for s in used if s.valid})}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "stats": self.stats(), "files": [s.to_dict() for s in self.submissions]}
+
+
+def validate_paths(paths: Iterable[Path], master_path: Path, workers: int = 1,
+                   progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
+    master = read_master(master_path)
+    ctx = context_from_master(master)
+    files = find_files(paths)
+    subs = []
+    for i, sub in enumerate(iter_validate(files, ctx, workers), start=1):
+        if not keep_answers:
+            sub.answers = []  # validation alone needs findings only: memory stays flat
+        subs.append(sub)
+        if progress:
+            progress(i, len(files))
+    mark_superseded(subs)
+    return Batch(subs, master)
+
+
+def default_workers() -> int:
+    return min(4, os.cpu_count() or 1)
+
