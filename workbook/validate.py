@@ -262,12 +262,13 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
         i = F.COL[col]
         return row[i] if i < len(row) else ""
 
-    task_rows = []
-    r = F.FIRST_ROW
-    while r <= len(rows) and not all(is_blank(v) for v in rows[r - 1][:width]) \
-            and cell_text(rows[r - 1][0]) not in F.FOOTER:
-        task_rows.append(r)
-        r += 1
+    # Task rows run from the first data row to the footer; blank rows inside count
+    # (an inserted empty row is still an inserted row), the blank gap before the footer does not.
+    end = next((r for r in range(F.FIRST_ROW, len(rows) + 1) if cell_text(rows[r - 1][0]) in F.FOOTER),
+               len(rows) + 1)
+    task_rows = list(range(F.FIRST_ROW, end))
+    while task_rows and all(is_blank(v) for v in rows[task_rows[-1] - 1][:width]):
+        task_rows.pop()
     ids = [cell_text(value(r, S.TASK_ID)) for r in task_rows]
     expected = issued[-1][1]
     for _, issued_ids in issued:
