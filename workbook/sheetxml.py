@@ -6,6 +6,7 @@ Read from the raw parts with defusedxml (no DTDs, no entities), after
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,39 +33,56 @@ class BookScan:
     sheets: dict[str, SheetScan] = field(default_factory=dict)
 
 
-def scan_book(path: Path, wanted: tuple[str, ...]) -> BookScan:
+def scan_book(path: Path, wanted: tuple[str, ...], parts: dict[str, bytes] | None = None) -> BookScan:
+    """Sheet states and part names from workbook.xml, and scans of the ``wanted`` sheets.
+
+    ``parts`` holds the XML already read by :mod:`workbook.zipguard`; anything
+    missing there is read from the file.
+    """
     out = BookScan()
+    parts = dict(parts or {})
     with zipfile.ZipFile(path) as zf:
         names = {n.lower(): n for n in zf.namelist()}
-        workbook = DET.fromstring(zf.read(names["xl/workbook.xml"]))
-        rels_name = names.get("xl/_rels/workbook.xml.rels")
+
+        def part(name: str) -> bytes | None:
+            if name in parts:
+                return parts[name]
+            real = names.get(name.lower())
+            return zf.read(real) if real else None
+
+        workbook = DET.fromstring(part("xl/workbook.xml"))
+        rels = part("xl/_rels/workbook.xml.rels")
         targets = {}
-        if rels_name:
-            for rel in DET.fromstring(zf.read(rels_name)).iter(f"{_NS_PKG_REL}Relationship"):
-                target = rel.get("Target", "")
-                target = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
-                targets[rel.get("Id")] = target
+        for rel in (DET.fromstring(rels).iter(f"{_NS_PKG_REL}Relationship") if rels else ()):
+            target = rel.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+            targets[rel.get("Id")] = target
         for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
             name = sheet.get("name", "")
             out.states[name] = sheet.get("state", "visible")
-            part = targets.get(sheet.get(f"{_NS_REL}id"), "")
-            out.parts[name] = part
+            out.parts[name] = targets.get(sheet.get(f"{_NS_REL}id"), "")
         for name in wanted:
-            part = out.parts.get(name)
-            if part and part.lower() in names:
-                out.sheets[name] = scan_sheet(zf.read(names[part.lower()]))
+            xml = part(out.parts[name]) if out.parts.get(name) else None
+            if xml is not None:
+                out.sheets[name] = scan_sheet(xml)
     return out
 
 
+_FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<(?:\w+:)?f\b')
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*?\bhidden="(?:1|true)")[^>]*?\br="([0-9]{1,7})"')
+_HIDDEN_ROW2 = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"[^>]*?\bhidden="(?:1|true)"')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z0-9:]{2,20})"')
+
+
 def scan_sheet(xml: bytes) -> SheetScan:
+    """Formulas, hidden rows and merges of a worksheet part.
+
+    Regular expressions over bytes, not an XML parse: a unit sheet is scanned
+    once per file and this runs in C. Excel writes ``<f>`` as a cell's first
+    child (the schema's order), which is what the formula pattern relies on.
+    """
     scan = SheetScan()
-    root = DET.fromstring(xml)
-    for row in root.iter(f"{_NS_MAIN}row"):
-        if row.get("hidden") in ("1", "true"):
-            scan.hidden_rows.add(int(row.get("r", "0")))
-        for cell in row.iter(f"{_NS_MAIN}c"):
-            if cell.find(f"{_NS_MAIN}f") is not None:
-                scan.formulas.add(cell.get("r", ""))
-    for merge in root.iter(f"{_NS_MAIN}mergeCell"):
-        scan.merges.append(merge.get("ref", ""))
+    scan.formulas = {m.decode() for m in _FORMULA.findall(xml)}
+    scan.hidden_rows = {int(r) for r in _HIDDEN_ROW.findall(xml)} | {int(r) for r in _HIDDEN_ROW2.findall(xml)}
+    scan.merges = [m.decode() for m in _MERGE.findall(xml)]
     return scan

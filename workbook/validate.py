@@ -179,7 +179,7 @@ def _validate(sub: Submission, ctx: Context) -> None:
     except Exception:
         c.add("file-corrupt", "文件无法打开（已损坏），请重新保存后发送")
         return
-    scan = scan_book(path, (F.FORM,))
+    scan = scan_book(path, (F.FORM,), guard.sheets)
 
     # --- it belongs here
     meta = _read_meta(book, names)

@@ -26,7 +26,7 @@ MAX_ROWS = 5_000
 MAX_COLS = 60
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
 _DIM = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{0,3}[0-9]{0,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 
@@ -34,7 +34,7 @@ _DIM = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{0,3}[0-9]{0,7})(?:
 @dataclass
 class ZipReport:
     findings: list[Finding] = field(default_factory=list)
-    sheets: dict[str, str] = field(default_factory=dict)  # part name → xml bytes decoded lazily by callers
+    sheets: dict[str, bytes] = field(default_factory=dict)  # worksheet and workbook parts → XML, for later scans
 
     @property
     def ok(self) -> bool:
@@ -117,27 +117,33 @@ def inspect_zip(path: Path) -> ZipReport:
         for info in infos:
             if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
                 continue
+            is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            whole = is_sheet or info.filename.lower() in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
             try:
-                data = _read_capped(zf, info)
+                data = _read_capped(zf, info, None if whole else 4096)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError):
                 add("file-corrupt", f"文件内部部件 {info.filename} 已损坏，请重新保存后发送")
                 return report
             if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data[:4096].upper():
                 add("xml-dtd", "文件内部 XML 含有实体声明（DOCTYPE/ENTITY），可能是恶意文件，拒绝读取")
                 return report
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            if is_sheet:
                 rows, cols = sheet_extent(data)
                 if rows > MAX_ROWS or cols > MAX_COLS:
                     add("sheet-too-large", f"工作表 {info.filename.rsplit('/', 1)[-1]} 的使用范围过大"
                                            f"（{rows} 行 × {cols} 列），请删除表格下方和右侧的多余内容和格式")
                     return report
-                report.sheets[info.filename] = ""
+                report.sheets[info.filename] = data
+            elif whole:
+                report.sheets[info.filename.lower()] = data
     return report
 
 
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, head: int | None = None) -> bytes:
     # The declared size can lie; never inflate more than the limit.
     with zf.open(info) as fh:
+        if head:
+            return fh.read(head)
         data = fh.read(MAX_PART_BYTES + 1)
     if len(data) > MAX_PART_BYTES:
         raise RuntimeError("part too large")
@@ -150,9 +156,13 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
     m = _DIM.search(xml[:2048])
     if m and m.group(2):
         max_row, max_col = int(m.group(3)), column_number(m.group(2).decode())
-    for m in _REF.finditer(xml):
-        max_col = max(max_col, column_number(m.group(1).decode()))
-        max_row = max(max_row, int(m.group(2)))
-    for m in _ROW.finditer(xml):
-        max_row = max(max_row, int(m.group(1)))
+    # findall and set run in C: a sheet has many cells but few distinct columns.
+    refs = _REF.findall(xml)
+    if refs:
+        cols = {c for c, _ in refs}
+        max_col = max(max_col, column_number(max(cols, key=lambda c: (len(c), c)).decode()))
+        max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
+    rows = set(_ROW.findall(xml))
+    if rows:
+        max_row = max(max_row, max(int(r) for r in rows))
     return max_row, max_col
