@@ -142,6 +142,21 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 0 if result.batch.valid else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import report_from_file
+
+    tables = report_from_file(Path(args.master), Path(args.output), args.as_of)
+    print(f"通报已生成 → {args.output}（工作表：{'、'.join(tables)}）")
+    return 0
+
+
+def cmd_rates(args: argparse.Namespace) -> int:
+    from .rates import check_indicator_table
+
+    report = check_indicator_table(Path(args.table), args.reference)
+    return _emit(report, args.json, f"核对指标表 {args.table} 中的完成率（{report.stats['checked']} 行）")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -188,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "validate":
             p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("report", help="生成月度督查通报工作簿")
+    p.add_argument("master")
+    p.add_argument("-o", "--output", required=True, help="通报 .xlsx")
+    p.add_argument("--as-of", type=_date, help="截至日期 YYYY-MM-DD（默认取“设置”表）")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("rates", help="核对指标完成情况表中填写的完成率")
+    p.add_argument("table", help="含“目标、完成情况、完成率”列的 .xlsx")
+    p.add_argument("--reference", help="“与经济增长同步”类指标的参照目标，如 5.5%%左右")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rates)
 
     p = sub.add_parser("demo", help="在自带样例上演示全部步骤")
     p.add_argument("dir", nargs="?", default="duban-demo", help="输出目录（默认 ./duban-demo）")

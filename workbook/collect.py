@@ -43,7 +43,7 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
     ensure_not_locked(master_path)
     batch = validate_paths(paths, master_path, workers, progress, keep_answers=True)
     master = batch.master
-    history = _read_history(master_path)
+    history = read_history(master_path)
     seen = {cell_text(r[_H["文件SHA256"]]) for r in history}
     result = CollectResult(batch)
     for sub in batch.submissions:
@@ -69,7 +69,7 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
     return result
 
 
-def _read_history(master_path: Path) -> list[list[Any]]:
+def read_history(master_path: Path) -> list[list[Any]]:
     book = CalamineWorkbook.from_path(str(master_path))
     if S.HISTORY not in book.sheet_names:
         return []

@@ -17,6 +17,7 @@ from .filling import fill_unit_file
 from .findings import DubanError
 from .importer import import_to_file
 from .master import read_master
+from .report import report_from_file
 from .split import split_master, write_unit_workbooks
 
 SAMPLE_SOURCE = "2026年重点工作任务分解方案.txt"
@@ -109,9 +110,17 @@ def run_demo(out: Path) -> int:
     print(f"   {st['files']} 个文件：通过 {st['valid']}，退回 {st['with_errors']}，未采用（有更新文件）{st['superseded']}")
     print(f"   已汇总 {len(result.accepted)} 个文件进台账；催报名单：{'、'.join(result.missing_units) or '无'}")
 
+    print("6. 生成月度督查通报")
+    report_path = out / "督查通报_2026年6月.xlsx"
+    tables = report_from_file(master_path, report_path)
+    overview = dict((row[0], row[1]) for row in tables["总体情况"].rows)
+    print(f"   到期完成率 {overview['到期完成率']:.2%}，总体完成率 {overview['总体完成率']:.2%}，"
+          f"逾期 {overview['逾期任务']} 项，红灯 {overview['红灯']} 项 → {report_path.name}")
+
     print(f"\n演示输出目录：{out.resolve()}")
     print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY} 及每个单位一张表")
     print(f"  {units_dir.name}/      每个单位一个下发的 .xlsx")
     print(f"  {inbox.name}/        模拟的报送文件（含错误）")
     print(f"  {checked_dir.name}/        校验结果.xlsx 和退回文件（问题单元格已标注）")
+    print(f"  {report_path.name}  月度督查通报")
     return 0

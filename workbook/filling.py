@@ -55,9 +55,11 @@ def fill_unit_file(path: Path, as_of: dt.date, seed: int = 0, reporter: str = "�
         if due and due <= as_of:
             status, progress = (S.STATUS_DONE, 100) if rng.random() < 0.8 else (S.STATUS_BEHIND, 70)
         else:
-            status, progress = S.STATUS_ON_TRACK, rng.choice([30, 40, 50, 60])
+            start = dt.date(as_of.year, 1, 1)
+            expected = 100 * (as_of - start).days / max((due - start).days, 1) if due else 50
+            status, progress = S.STATUS_ON_TRACK, int(min(95, max(5, expected + rng.choice([-10, -5, 0, 5, 10]))))
             if rng.random() < 0.1:
-                status, progress = S.STATUS_BEHIND, 20
+                status, progress = S.STATUS_BEHIND, int(max(0, expected - 25))
         values = {S.STATUS: status, S.PROGRESS: progress, S.NARRATIVE: rng.choice(NARRATIVES),
                   S.PROBLEMS: rng.choice(PROBLEMS) if status == S.STATUS_BEHIND else "",
                   S.NEXT_STEPS: "加快推进，确保按期完成。",

@@ -1,0 +1,131 @@
+"""Task and group metrics as of a date: 序时进度, lag, lights, completion rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import schema as S
+from .master import Master
+from .rates import rate_for_task
+from .text import cell_text
+
+RED, YELLOW, GREEN = "红", "黄", "绿"
+GROUP_COLUMNS = ["任务数", "已完成", "到期任务", "到期已完成", "到期完成率", "总体完成率", "平均进度", "逾期",
+                 "临期", RED, YELLOW, GREEN]
+
+
+def schedule_progress(due: dt.date | None, as_of: dt.date, start: dt.date) -> float | None:
+    """序时进度: the share (0–100) of the time from plan start to the deadline that has elapsed."""
+    if due is None:
+        return None
+    if due <= start:
+        return 100.0
+    share = (as_of - start).days / (due - start).days * 100
+    return max(0.0, min(100.0, round(share, 1)))
+
+
+def light(status: str, progress: float | None, due: dt.date | None, as_of: dt.date, expected: float | None,
+          lag_red: float = S.DEFAULT_LAG_RED, due_soon: int = S.DEFAULT_DUE_SOON) -> str:
+    """红/黄/绿 for one task (thresholds from 设置)."""
+    if status == S.STATUS_DONE:
+        return GREEN
+    if due is None:  # no fixed date: lit by status alone
+        return GREEN if status == S.STATUS_ON_TRACK else YELLOW
+    lag = (expected or 0) - (progress or 0)
+    if due < as_of or lag >= lag_red:
+        return RED
+    if lag > 0 or status == S.STATUS_BEHIND or (due - as_of).days <= due_soon:
+        return YELLOW
+    return GREEN
+
+
+@dataclass
+class Metrics:
+    as_of: dt.date
+    tasks: pd.DataFrame
+    by_leader: pd.DataFrame
+    by_unit: pd.DataFrame
+    overall: pd.Series
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
+    s = master.settings
+    as_of = as_of or s.as_of
+    rows = []
+    for t in master.tasks:
+        due = _date(t.get(S.DUE))
+        status = cell_text(t.get(S.STATUS))
+        progress = _number(t.get(S.PROGRESS))
+        expected = schedule_progress(due, as_of, s.plan_start)
+        rate = _number(t.get(S.RATE))
+        if rate is None:
+            rate = rate_for_task(cell_text(t.get(S.TARGET)), cell_text(t.get(S.ACTUAL)), master)
+        done = status == S.STATUS_DONE
+        rows.append({
+            S.TASK_ID: cell_text(t.get(S.TASK_ID)), S.SERIAL: t.get(S.SERIAL), S.CATEGORY: cell_text(t.get(S.CATEGORY)),
+            S.TEXT: cell_text(t.get(S.TEXT)), S.LEAD: cell_text(t.get(S.LEAD)), S.LEADER: cell_text(t.get(S.LEADER)),
+            S.DEADLINE_TEXT: cell_text(t.get(S.DEADLINE_TEXT)), S.DUE: due, S.TARGET: cell_text(t.get(S.TARGET)),
+            S.STATUS: status, S.PROGRESS: progress, S.ACTUAL: cell_text(t.get(S.ACTUAL)), S.RATE: rate,
+            S.PROBLEMS: cell_text(t.get(S.PROBLEMS)),
+            "序时进度": expected,
+            "落后": None if expected is None else round(expected - (progress or 0), 1),
+            "灯": light(status, progress, due, as_of, expected, s.lag_red, s.due_soon),
+            "已完成": done,
+            "到期": due is not None and due <= as_of,
+            "逾期": due is not None and due < as_of and not done,
+            "临期": due is not None and not done and 0 <= (due - as_of).days <= s.due_soon,
+            "剩余天数": (due - as_of).days if due else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def group_metrics(tasks: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per group: counts, 到期完成率 (done among due), 总体完成率 (done among all), lights."""
+    frame = tasks
+    if by == S.LEAD:  # a task with several lead units counts for each of them
+        frame = tasks.assign(**{S.LEAD: tasks[S.LEAD].str.split("、")}).explode(S.LEAD)
+    frame = frame[frame[by].astype(bool)]
+    rows = []
+    for name, g in frame.groupby(by, sort=False):
+        rows.append({by: name, **_figures(g)})
+    out = pd.DataFrame(rows, columns=[by] + GROUP_COLUMNS)
+    return out.sort_values(["到期完成率", "总体完成率", "平均进度"], ascending=False, na_position="last",
+                           kind="stable").reset_index(drop=True)
+
+
+def _figures(g: pd.DataFrame) -> dict[str, Any]:
+    due = g[g["到期"]]
+    progress = g[S.PROGRESS].fillna(0)
+    return {
+        "任务数": len(g), "已完成": int(g["已完成"].sum()), "到期任务": len(due),
+        "到期已完成": int(due["已完成"].sum()),
+        "到期完成率": (due["已完成"].sum() / len(due)) if len(due) else None,
+        "总体完成率": g["已完成"].sum() / len(g) if len(g) else None,
+        "平均进度": round(float(progress.mean()), 1) if len(g) else None,
+        "逾期": int(g["逾期"].sum()), "临期": int(g["临期"].sum()),
+        RED: int((g["灯"] == RED).sum()), YELLOW: int((g["灯"] == YELLOW).sum()), GREEN: int((g["灯"] == GREEN).sum()),
+    }
+
+
+def compute(master: Master, as_of: dt.date | None = None) -> Metrics:
+    as_of = as_of or master.settings.as_of
+    tasks = task_metrics(master, as_of)
+    overall = pd.Series(_figures(tasks)) if len(tasks) else pd.Series(dtype=object)
+    return Metrics(as_of, tasks, group_metrics(tasks, S.LEADER), group_metrics(tasks, S.LEAD), overall)

@@ -1,0 +1,231 @@
+"""``duban report``: the monthly bulletin (督查通报) workbook.
+
+The content of every sheet is built once as plain tables (:func:`bulletin`), so
+the XlsxWriter file here and the Excel plugin's in-master sheets show the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from . import schema as S
+from .collect import read_history
+from .master import Master, read_master
+from .metrics import GREEN, RED, YELLOW, Metrics, compute
+from .safe_write import replace_atomically
+from .text import cell_text
+
+OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, DUE_SOON, INDICATORS, MISSING = (
+    "总体情况", "按分管领导", "按牵头单位", "逾期任务", "临期任务", "指标完成情况", "未报送单位")
+NOT_REPORTED = "未报送"
+
+
+@dataclass
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    widths: list[float]
+    percent: set[str] = field(default_factory=set)  # columns shown as 0.00%
+    wrap: set[str] = field(default_factory=set)
+    shortfall: str = ""  # a percent column underlined red below 100%
+
+
+def _pct(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def _clean(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None) -> dict[str, Table]:
+    s = master.settings
+    label = f"截至{metrics.as_of.year}年{metrics.as_of.month}月{metrics.as_of.day}日"
+    t = metrics.tasks
+    o = metrics.overall
+    statuses = [S.STATUS_DONE, S.STATUS_ON_TRACK, S.STATUS_BEHIND, S.STATUS_NOT_STARTED]
+    status_counts = [int((t[S.STATUS] == st).sum()) for st in statuses] + [int((t[S.STATUS] == "").sum())]
+    overview = [
+        ["任务总数", int(o.get("任务数", 0))], ["已完成", int(o.get("已完成", 0))],
+        ["到期任务", int(o.get("到期任务", 0))], ["到期已完成", int(o.get("到期已完成", 0))],
+        ["到期完成率", _pct(o.get("到期完成率"))], ["总体完成率", _pct(o.get("总体完成率"))],
+        ["平均进度(%)", _clean(o.get("平均进度"))], ["逾期任务", int(o.get("逾期", 0))],
+        ["临期任务", int(o.get("临期", 0))], ["红灯", int(o.get(RED, 0))], ["黄灯", int(o.get(YELLOW, 0))],
+        ["绿灯", int(o.get(GREEN, 0))],
+    ] + [[f"状态：{st}", n] for st, n in zip(statuses + [NOT_REPORTED], status_counts)]
+    tables = {OVERVIEW: Table(f"{s.title or f'{s.year}年重点工作任务'}推进情况（{label}）", ["项目", "数值"],
+                              overview, [24, 16], percent={"数值"})}
+    group_headers = ["排名", "名称", "任务数", "已完成", "到期任务", "到期已完成", "到期完成率", "总体完成率",
+                     "平均进度(%)", "逾期", "临期", RED, YELLOW, GREEN]
+    for sheet, frame, key in ((BY_LEADER, metrics.by_leader, S.LEADER), (BY_UNIT, metrics.by_unit, S.LEAD)):
+        rows = [[i, r[key]] + [_clean(r[c]) for c in ["任务数", "已完成", "到期任务", "到期已完成", "到期完成率",
+                                                        "总体完成率", "平均进度", "逾期", "临期", RED, YELLOW, GREEN]]
+                for i, (_, r) in enumerate(frame.iterrows(), start=1)]
+        tables[sheet] = Table(f"{sheet}完成情况（{label}）", group_headers, rows,
+                              [6, 24, 8, 8, 9, 10, 11, 11, 11, 7, 7, 6, 6, 6], percent={"到期完成率", "总体完成率"})
+    overdue = t[t["逾期"]].sort_values("剩余天数")
+    tables[OVERDUE] = Table(f"逾期任务清单（{label}，共 {len(overdue)} 项）",
+                            ["任务编号", "任务目标", "牵头单位", "分管领导", "完成时限", "截止日期", "逾期天数",
+                             "完成状态", "完成进度(%)", "存在问题"],
+                            [[r[S.TASK_ID], r[S.TEXT], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT], r[S.DUE],
+                              -int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]), r[S.PROBLEMS]]
+                             for _, r in overdue.iterrows()],
+                            [10, 44, 16, 13, 10, 11, 8, 9, 9, 30], wrap={"任务目标", "存在问题", "牵头单位"})
+    soon = t[t["临期"]].sort_values("剩余天数")
+    tables[DUE_SOON] = Table(f"临期任务清单（{label}起 {s.due_soon} 天内到期，共 {len(soon)} 项）",
+                             ["任务编号", "任务目标", "牵头单位", "分管领导", "完成时限", "截止日期", "剩余天数",
+                              "完成状态", "完成进度(%)", "序时进度(%)"],
+                             [[r[S.TASK_ID], r[S.TEXT], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT], r[S.DUE],
+                               int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]),
+                               _clean(r["序时进度"])] for _, r in soon.iterrows()],
+                             [10, 44, 16, 13, 10, 11, 8, 9, 9, 9], wrap={"任务目标", "牵头单位"})
+    targets = t[t[S.TARGET] != ""]
+    tables[INDICATORS] = Table(f"主要指标完成情况（{label}）",
+                               ["序号", "指标", "目标", "完成情况", "完成率", "牵头单位"],
+                               [[_clean(r[S.SERIAL]), r[S.TEXT], r[S.TARGET], r[S.ACTUAL] or NOT_REPORTED,
+                                 _pct(r[S.RATE]), r[S.LEAD]] for _, r in targets.iterrows()],
+                               [6, 40, 20, 22, 11, 22], percent={"完成率"}, wrap={"指标", "目标", "完成情况"},
+                               shortfall="完成率")
+    reported = reported if reported is not None else set()
+    missing = [[u[S.UNIT_NAME], u.get(S.UNIT_KIND) or "", len(master.tasks_of(u[S.UNIT_NAME])),
+                int(t[t[S.LEAD].str.split("、").apply(lambda us, n=u[S.UNIT_NAME]: n in us) & t["逾期"]].shape[0])]
+               for u in master.units if master.tasks_of(u[S.UNIT_NAME]) and u[S.UNIT_NAME] not in reported]
+    tables[MISSING] = Table(f"{s.period_label}未报送单位（共 {len(missing)} 个）", ["单位", "类型", "牵头任务数", "其中逾期"],
+                            missing, [30, 10, 10, 10])
+    return tables
+
+
+def reported_units(master: Master) -> set[str]:
+    if master.path is None:
+        return set()
+    period = master.settings.period
+    return {cell_text(r[1]) for r in read_history(master.path) if cell_text(r[0]) == period}
+
+
+def write_report(master: Master, path: Path, as_of: dt.date | None = None) -> dict[str, Table]:
+    metrics = compute(master, as_of)
+    tables = bulletin(master, metrics, reported_units(master))
+    replace_atomically(Path(path), lambda tmp: _render(tables, metrics, tmp), backup=False)
+    return tables
+
+
+def report_from_file(master_path: Path, output: Path, as_of: dt.date | None = None) -> dict[str, Table]:
+    return write_report(read_master(master_path), output, as_of)
+
+
+def _render(tables: dict[str, Table], metrics: Metrics, path: Path) -> None:
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False, "in_memory": True})
+    base = {"font_name": "宋体", "font_size": 11, "border": 1, "valign": "vcenter"}
+    f = {
+        "title": wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center",
+                                "valign": "vcenter"}),
+        "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center", "text_wrap": True}),
+        "cell": wb.add_format(base),
+        "wrap": wb.add_format({**base, "text_wrap": True, "valign": "top"}),
+        "pct": wb.add_format({**base, "num_format": "0.00%"}),
+        "short": wb.add_format({**base, "num_format": "0.00%", "underline": 1, "font_color": "#C00000"}),
+        "date": wb.add_format({**base, "num_format": "yyyy-mm-dd"}),
+        "center": wb.add_format({**base, "align": "center"}),
+        "note": wb.add_format({"font_name": "宋体", "font_size": 10, "italic": True, "font_color": "#595959"}),
+    }
+    sheets = {}
+    for name, table in tables.items():
+        ws = wb.add_worksheet(name)
+        sheets[name] = ws
+        last_col = len(table.headers) - 1
+        ws.merge_range(0, 0, 0, max(last_col, 8), table.title, f["title"])
+        ws.set_row(0, 32)
+        for c, (h, w) in enumerate(zip(table.headers, table.widths)):
+            ws.set_column(c, c, w)
+            ws.write_string(2, c, h, f["head"])
+        for r, row in enumerate(table.rows, start=3):
+            height = 1
+            for c, value in enumerate(row):
+                h = table.headers[c]
+                is_rate = name != OVERVIEW or str(row[0]).endswith("率")
+                if h in table.percent and isinstance(value, (int, float)) and is_rate:
+                    fmt = f["short"] if h == table.shortfall and value < 1 else f["pct"]
+                    ws.write_number(r, c, value, fmt)
+                elif isinstance(value, dt.date):
+                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), f["date"])
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    ws.write_number(r, c, value, f["center"])
+                elif value is None:
+                    ws.write_blank(r, c, None, f["cell"])
+                else:
+                    text = str(value)
+                    ws.write_string(r, c, text, f["wrap"] if h in table.wrap else f["cell"])
+                    if h in table.wrap:
+                        units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+                        height = max(height, -(-units // max(int(table.widths[c]) - 1, 1)))
+            ws.set_row(r, 15 * min(height, 12) + 3)
+        if not table.rows:
+            ws.write_string(3, 0, "（无）", f["cell"])
+        ws.freeze_panes(3, 0)
+        ws.repeat_rows(2)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+        ws.set_header(f"&L&\"宋体\"&9督查通报&R&\"宋体\"&9{name}")
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        ws.write_string(len(table.rows) + 4, 0, _note(name, metrics), f["note"])
+    _charts(wb, sheets, tables)
+    wb.close()
+
+
+def _note(name: str, metrics: Metrics) -> str:
+    return {
+        OVERVIEW: "到期完成率 = 截止日期已到的任务中已完成的比例；总体完成率 = 全部任务中已完成的比例。",
+        BY_LEADER: "按到期完成率、总体完成率、平均进度排序。",
+        BY_UNIT: "多个牵头单位共同负责的任务，分别计入各单位。",
+        INDICATORS: "完成率低于 100% 的以红色下划线标出；“与经济增长同步”类指标按地区生产总值增长目标计算。",
+    }.get(name, f"截至日期：{metrics.as_of.isoformat()}")
+
+
+def _charts(wb: Any, sheets: dict[str, Any], tables: dict[str, Table]) -> None:
+    overview = tables[OVERVIEW]
+    start = next(i for i, r in enumerate(overview.rows) if r[0].startswith("状态：")) + 3
+    pie = wb.add_chart({"type": "pie"})
+    pie.add_series({"name": "完成状态", "categories": [OVERVIEW, start, 0, start + 4, 0],
+                    "values": [OVERVIEW, start, 1, start + 4, 1], "data_labels": {"value": True, "percentage": True},
+                    "points": [{"fill": {"color": c}} for c in ("#63BE7B", "#5B9BD5", "#F8696B", "#FFC000", "#A5A5A5")]})
+    pie.set_title({"name": "任务完成状态"})
+    pie.set_size({"width": 480, "height": 300})
+    sheets[OVERVIEW].insert_chart("D3", pie)
+    lights = wb.add_chart({"type": "column"})
+    first = next(i for i, r in enumerate(overview.rows) if r[0] == "红灯") + 3
+    lights.add_series({"name": "红黄绿灯", "categories": [OVERVIEW, first, 0, first + 2, 0],
+                       "values": [OVERVIEW, first, 1, first + 2, 1], "data_labels": {"value": True},
+                       "points": [{"fill": {"color": c}} for c in ("#F8696B", "#FFEB84", "#63BE7B")]})
+    lights.set_title({"name": "红黄绿灯分布"})
+    lights.set_legend({"none": True})
+    lights.set_size({"width": 480, "height": 260})
+    sheets[OVERVIEW].insert_chart("D19", lights)
+    for name in (BY_LEADER, BY_UNIT):
+        n = len(tables[name].rows)
+        if not n:
+            continue
+        chart = wb.add_chart({"type": "bar"})
+        for col, color in ((6, "#5B9BD5"), (7, "#70AD47")):
+            chart.add_series({"name": [name, 2, col], "categories": [name, 3, 1, 2 + n, 1],
+                              "values": [name, 3, col, 2 + n, col], "fill": {"color": color},
+                              "data_labels": {"value": True, "num_format": "0%"}})
+        chart.set_title({"name": f"{name}完成率"})
+        chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 760, "height": max(300, 26 * n + 90)})
+        sheets[name].insert_chart(n + 7, 1, chart)
