@@ -38,35 +38,63 @@ def archive_dir(master_path: Path, period: str) -> Path:
 
 def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
             progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> CollectResult:
-    """Validate ``paths`` and merge the accepted files into the master (atomically)."""
+    """Validate ``paths`` and merge the accepted files into the master file (atomically)."""
     master_path = Path(master_path)
     ensure_not_locked(master_path)
     batch = validate_paths(paths, master_path, workers, progress, keep_answers=True)
-    master = batch.master
-    history = read_history(master_path)
-    seen = {cell_text(r[_H["文件SHA256"]]) for r in history}
-    result = CollectResult(batch)
-    for sub in batch.submissions:
-        if not (sub.valid and sub.used):
-            continue
-        (result.already if sub.sha256 in seen else result.accepted).append(sub)
-    now = (now or dt.datetime.now()).replace(microsecond=0)
-    new_rows = [_history_row(sub, a, now) for sub in result.accepted for a in sub.answers]
-    if new_rows:
+    result, plan = plan_collect(batch, read_history(master_path), now)
+    if plan.history_rows:
         wb = open_master_for_edit(master_path)
         ws = wb[S.HISTORY]
         start = ws.max_row + 1 if any(c.value for c in ws[ws.max_row]) else ws.max_row
-        for r, row in enumerate(new_rows, start=start):
+        for r, row in enumerate(plan.history_rows, start=start):
             for c, value in enumerate(row, start=1):
                 set_value(ws.cell(r, c), value)
-        touched = {a.task_id for sub in result.accepted for a in sub.answers}
-        _update_tracking(wb, master, history + new_rows, touched, now)
-        result.backup = save_workbook(wb, master_path, expected_sha256=master.sha256)
+        ws = wb[S.TASKS]
+        header = {cell_text(c.value): c.column for c in ws[1] if c.value}
+        for row, values in plan.updates.items():
+            for col, value in values.items():
+                if col in header:
+                    cell = ws.cell(row, header[col])
+                    set_value(cell, value)
+                    if col in NUMBER_FORMATS:
+                        cell.number_format = NUMBER_FORMATS[col]
+        result.backup = save_workbook(wb, master_path, expected_sha256=batch.master.sha256)
         result.archived = [_archive(sub, master_path) for sub in result.accepted]
-    reported = {cell_text(r[_H["单位"]]) for r in history + new_rows
-                if cell_text(r[_H["填报期"]]) == master.settings.period}
-    result.missing_units = [u for u in master.unit_names() if master.tasks_of(u) and u not in reported]
     return result
+
+
+NUMBER_FORMATS = {S.RATE: "0.00%", S.UPDATED: "yyyy-mm-dd hh:mm"}
+
+
+@dataclass
+class CollectPlan:
+    """What a collect changes: rows to append to 进展记录, and 任务分解 cells by sheet row."""
+
+    history_rows: list[list[Any]] = field(default_factory=list)
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None = None) -> tuple[CollectResult, CollectPlan]:
+    """Decide what to merge; the caller writes it (to a file, or into an open Excel book)."""
+    master = batch.master
+    seen = {cell_text(r[_H["文件SHA256"]]) for r in history}
+    result = CollectResult(batch)
+    for sub in batch.submissions:
+        if sub.valid and sub.used:
+            (result.already if sub.sha256 in seen else result.accepted).append(sub)
+    now = (now or dt.datetime.now()).replace(microsecond=0)
+    plan = CollectPlan([_history_row(sub, a, now) for sub in result.accepted for a in sub.answers])
+    touched = {a.task_id for sub in result.accepted for a in sub.answers}
+    plan.updates = _tracking_updates(master, history + plan.history_rows, touched, now)
+    reported = reported_units(history + plan.history_rows, master.settings.period)
+    result.missing_units = [u for u in master.unit_names() if master.tasks_of(u) and u not in reported]
+    return result, plan
+
+
+def reported_units(history: list[list[Any]], period: str) -> set[str]:
+    """Units with at least one accepted submission for ``period``."""
+    return {cell_text(r[_H["单位"]]) for r in history if cell_text(r[_H["填报期"]]) == period}
 
 
 def read_history(master_path: Path) -> list[list[Any]]:
@@ -127,16 +155,15 @@ def combine(rows_by_unit: dict[str, list[Any]]) -> dict[str, Any]:
     return out
 
 
-def _update_tracking(wb: Any, master: Master, history: list[list[Any]], touched: set[str],
-                     now: dt.datetime) -> None:
+def _tracking_updates(master: Master, history: list[list[Any]], touched: set[str],
+                      now: dt.datetime) -> dict[int, dict[str, Any]]:
     from .rates import rate_for_task
 
-    ws = wb[S.TASKS]
-    header = {cell_text(c.value): c.column for c in ws[1] if c.value}
     period = master.settings.period
     latest = latest_answers(history, period)
     rows = {cell_text(t.get(S.TASK_ID)): t for t in master.tasks}
-    for tid in touched:
+    updates = {}
+    for tid in sorted(touched):
         task = rows.get(tid)
         if task is None or tid not in latest:
             continue
@@ -144,14 +171,8 @@ def _update_tracking(wb: Any, master: Master, history: list[list[Any]], touched:
         values[S.RATE] = rate_for_task(cell_text(task.get(S.TARGET)), cell_text(values[S.ACTUAL]), master)
         values[S.LAST_PERIOD] = period
         values[S.UPDATED] = now
-        for col, value in values.items():
-            if col in header:
-                cell = ws.cell(task["_row"], header[col])
-                set_value(cell, None if value == "" else value)
-                if col == S.RATE:
-                    cell.number_format = "0.00%"
-                elif col == S.UPDATED:
-                    cell.number_format = "yyyy-mm-dd hh:mm"
+        updates[task["_row"]] = {k: (None if v == "" else v) for k, v in values.items()}
+    return updates
 
 
 def _archive(sub: Submission, master_path: Path) -> Path:

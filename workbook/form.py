@@ -176,3 +176,15 @@ def _is_number(value: Any) -> bool:
         return True
     except (TypeError, ValueError):
         return False
+
+
+def form_values(form: UnitForm) -> list[list[Any]]:
+    """The 填报 sheet as one block of values (title, unit line, header, tasks, footer labels)."""
+    width = len(COLUMNS)
+    title, sub = form.title_lines()
+    block: list[list[Any]] = [[title] + [None] * (width - 1), [sub] + [None] * (width - 1),
+                              list(HEADERS)]
+    block += [[None if v == "" else v for v in row] for row in form.rows]
+    block.append([None] * width)
+    block += [[label] + [None] * (width - 1) for label in FOOTER]
+    return block

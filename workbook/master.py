@@ -19,7 +19,7 @@ from .deadlines import deadline_or_none
 from .findings import DubanError, Report
 from .safe_write import save_workbook, sha256_file
 from .styles import print_setup, set_value, write_table
-from .text import cell_text, is_blank
+from .text import cell_text, is_blank, to_date
 from .units import UnitDirectory, join_units, unit_kind
 from .xlsx_reader import open_book, sheet_rows
 
@@ -172,7 +172,7 @@ TASK_WIDTHS = {
     S.TASK_ID: 11, S.SERIAL: 6, S.CATEGORY: 12, S.TEXT: 50, S.LEAD: 18, S.SUPPORT: 16,
     S.LEADER: 13, S.DEADLINE_TEXT: 11, S.DUE: 12, S.TARGET: 16, S.STATUS: 10, S.PROGRESS: 10,
     S.ACTUAL: 14, S.RATE: 9, S.NARRATIVE: 40, S.PROBLEMS: 30, S.NEXT_STEPS: 30,
-    S.LAST_PERIOD: 11, S.UPDATED: 17, S.NOTE: 20,
+    S.LAST_PERIOD: 11, S.UPDATED: 17, S.NOTE: 20, S.SCHEDULE: 10, S.LIGHT: 6,
 }
 TASK_WRAP = (S.TEXT, S.LEAD, S.SUPPORT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET, S.NOTE)
 
@@ -192,6 +192,8 @@ def master_workbook(master: Master) -> Workbook:
         for r in range(2, last + 1):
             ws[f"{letter}{r}"].number_format = "0.00%"
     _master_validations(ws, master.settings, max(last, 2))
+    light_fills(ws, f"{get_column_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}2:"
+                    f"{get_column_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}{max(last, 2) + 1000}")
     print_setup(ws, "1:1")
 
     ws = wb.create_sheet(S.LEADERS)
@@ -209,6 +211,16 @@ def master_workbook(master: Master) -> Workbook:
     write_table(ws, S.ISSUED_COLUMNS, [], {c: 18 for c in S.ISSUED_COLUMNS})
     ws.sheet_state = "hidden"
     return wb
+
+
+def light_fills(ws: Any, ref: str) -> None:
+    """Conditional formats that colour 红/黄/绿 cells, so scripts only write the words."""
+    from openpyxl.formatting.rule import CellIsRule
+
+    from .styles import LIGHT_FILLS
+
+    for word, fill in LIGHT_FILLS.items():
+        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))
 
 
 def _master_validations(ws: Any, settings: Settings, last: int) -> None:
@@ -247,25 +259,34 @@ def read_master(path: Path) -> Master:
         raise DubanError(f"找不到台账文件：{path}")
     digest = sha256_file(path)
     book = open_book(path)
+    wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS)
+    master = master_from_rows({n: sheet_rows(book, n) for n in wanted if n in book.sheet_names}, path.name)
+    master.path, master.sha256 = path, digest
+    return master
+
+
+def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "") -> Master:
+    """A master from the values of its sheets (a file read by calamine, or an open Excel book)."""
     report = Report()
-    names = book.sheet_names
     for sheet in (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS):
-        if sheet not in names:
+        if sheet not in sheets:
             if sheet in (S.TASKS, S.SETTINGS):
-                raise DubanError(f"{path.name} 不是 duban 台账：缺少“{sheet}”工作表")
-            report.add("sheet-missing", f"台账缺少“{sheet}”工作表", "error", file=path.name, sheet=sheet)
-    settings = _read_settings(sheet_rows(book, S.SETTINGS), path)
-    tasks, columns = _read_table(sheet_rows(book, S.TASKS), S.TASKS, path.name, report,
-                                 required=S.TASK_COLUMNS[:10])
-    leaders = _read_table(sheet_rows(book, S.LEADERS), S.LEADERS, path.name, report,
-                          required=S.LEADER_COLUMNS[:3])[0] if S.LEADERS in names else []
-    units = _read_table(sheet_rows(book, S.UNITS), S.UNITS, path.name, report,
-                        required=[S.UNIT_NAME])[0] if S.UNITS in names else []
+                raise DubanError(f"{name} 不是 duban 台账：缺少“{sheet}”工作表")
+            report.add("sheet-missing", f"台账缺少“{sheet}”工作表", "error", file=name, sheet=sheet)
+    settings = _read_settings(sheets[S.SETTINGS], name)
+    tasks, columns = _read_table(sheets[S.TASKS], S.TASKS, name, report, required=S.TASK_COLUMNS[:10])
+    for t in tasks:
+        if t.get(S.DUE) is not None:
+            t[S.DUE] = to_date(t[S.DUE]) or t[S.DUE]
+    leaders = _read_table(sheets[S.LEADERS], S.LEADERS, name, report,
+                          required=S.LEADER_COLUMNS[:3])[0] if S.LEADERS in sheets else []
+    units = _read_table(sheets[S.UNITS], S.UNITS, name, report,
+                        required=[S.UNIT_NAME])[0] if S.UNITS in sheets else []
     units = [u for u in units if not is_blank(u.get(S.UNIT_NAME))]
     for u in units:
         u[S.UNIT_NAME] = cell_text(u[S.UNIT_NAME])
-    return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, path=path,
-                  sha256=digest, columns=columns, read_report=report)
+    return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, columns=columns,
+                  read_report=report)
 
 
 def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,
@@ -289,21 +310,14 @@ def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,
     return out, columns
 
 
-def _read_settings(rows: list[list[Any]], path: Path) -> Settings:
+def _read_settings(rows: list[list[Any]], name: str) -> Settings:
     values = {cell_text(r[0]): (r[1] if len(r) > 1 else None) for r in rows[1:] if r and not is_blank(r[0])}
     try:
         year = int(float(values.get(S.S_YEAR)))
     except (TypeError, ValueError):
-        raise DubanError(f"{path.name} 的“设置”表中“{S.S_YEAR}”不是年份") from None
+        raise DubanError(f"{name} 的“设置”表中“{S.S_YEAR}”不是年份") from None
     period = parse_period(values.get(S.S_PERIOD) or f"{year}-01")
-    as_of = values.get(S.S_AS_OF)
-    if isinstance(as_of, dt.datetime):
-        as_of = as_of.date()
-    elif not isinstance(as_of, dt.date):
-        try:
-            as_of = dt.date.fromisoformat(cell_text(as_of))
-        except ValueError:
-            as_of = period_end(period)
+    as_of = to_date(values.get(S.S_AS_OF)) or period_end(period)
     statuses = tuple(s for s in cell_text(values.get(S.S_STATUSES)).replace(",", "、").split("、") if s)
     return Settings(
         year=year, period=period, as_of=as_of,

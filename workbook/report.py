@@ -15,11 +15,10 @@ from typing import Any
 import xlsxwriter
 
 from . import schema as S
-from .collect import read_history
+from .collect import read_history, reported_units
 from .master import Master, read_master
 from .metrics import GREEN, RED, YELLOW, Metrics, compute
 from .safe_write import replace_atomically
-from .text import cell_text
 
 OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, DUE_SOON, INDICATORS, MISSING = (
     "总体情况", "按分管领导", "按牵头单位", "逾期任务", "临期任务", "指标完成情况", "未报送单位")
@@ -106,16 +105,17 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
     return tables
 
 
-def reported_units(master: Master) -> set[str]:
-    if master.path is None:
-        return set()
-    period = master.settings.period
-    return {cell_text(r[1]) for r in read_history(master.path) if cell_text(r[0]) == period}
+def table_values(table: Table) -> list[list[Any]]:
+    """A bulletin table as one block of values: title, blank row, header, rows."""
+    width = len(table.headers)
+    return [[table.title] + [None] * (width - 1), [None] * width, list(table.headers)] + [
+        [_clean(v) for v in row] for row in table.rows]
 
 
 def write_report(master: Master, path: Path, as_of: dt.date | None = None) -> dict[str, Table]:
     metrics = compute(master, as_of)
-    tables = bulletin(master, metrics, reported_units(master))
+    history = read_history(master.path) if master.path else []
+    tables = bulletin(master, metrics, reported_units(history, master.settings.period))
     replace_atomically(Path(path), lambda tmp: _render(tables, metrics, tmp), backup=False)
     return tables
 

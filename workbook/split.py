@@ -300,11 +300,16 @@ def record_issued(wb: Workbook, forms: list[F.UnitForm], files: dict[str, Path])
         ws.append(S.ISSUED_COLUMNS)
         ws.sheet_state = "hidden"
     ws = wb[S.ISSUED]
-    now = dt.datetime.now().replace(microsecond=0)
-    for f in forms:
+    for values in issued_rows(forms, files):
         row = ws.max_row + 1
-        for c, value in enumerate([f.period, f.unit, f.digest, ",".join(f.task_ids), now, files[f.unit].name], 1):
+        for c, value in enumerate(values, 1):
             set_value(ws.cell(row, c), value)
+
+
+def issued_rows(forms: list[F.UnitForm], files: dict[str, Path]) -> list[list[Any]]:
+    """The 发放记录 rows for issued forms (one per unit), in ``schema.ISSUED_COLUMNS`` order."""
+    now = dt.datetime.now().replace(microsecond=0)
+    return [[f.period, f.unit, f.digest, ",".join(f.task_ids), now, files[f.unit].name] for f in forms]
 
 
 def set_current_period(wb: Workbook, period: str) -> None:

@@ -74,7 +74,8 @@ class Context:
         return self.aliases.get(name) or (normalise_unit(name) if normalise_unit(name) in self.units else None)
 
 
-def context_from_master(master: Master) -> Context:
+def context_from_master(master: Master, issued_rows: list[list[Any]] | None = None) -> Context:
+    """The validation context; 发放记录 rows come from the master file unless given."""
     directory = master.directory()
     tasks = {}
     for t in master.tasks:
@@ -83,16 +84,17 @@ def context_from_master(master: Master) -> Context:
             cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
             due.date() if isinstance(due, dt.datetime) else due, cell_text(t.get(S.TARGET)))
     s = master.settings
+    if issued_rows is None and master.path:
+        book = CalamineWorkbook.from_path(str(master.path))
+        issued_rows = book.get_sheet_by_name(S.ISSUED).to_python() if S.ISSUED in book.sheet_names else []
     return Context(s.master_id, s.year, s.period, s.as_of, s.statuses, directory.names, directory.aliases,
-                   tasks, read_issued(master.path) if master.path else {})
+                   tasks, issued_records(issued_rows or []))
 
 
-def read_issued(path: Path) -> dict[tuple[str, str], list[tuple[str, list[str]]]]:
-    book = CalamineWorkbook.from_path(str(path))
-    if S.ISSUED not in book.sheet_names:
-        return {}
+def issued_records(rows: list[list[Any]]) -> dict[tuple[str, str], list[tuple[str, list[str]]]]:
+    """(unit, period) → [(digest, task IDs)] from the rows of 发放记录 (header first)."""
     out: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
-    for row in book.get_sheet_by_name(S.ISSUED).to_python()[1:]:
+    for row in rows[1:]:
         if len(row) >= 4 and row[0]:
             out.setdefault((cell_text(row[1]), cell_text(row[0])), []).append(
                 (cell_text(row[2]), [i for i in cell_text(row[3]).split(",") if i]))
@@ -561,7 +563,11 @@ class Batch:
 def validate_paths(paths: Iterable[Path], master_path: Path, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
     master = read_master(master_path)
-    ctx = context_from_master(master)
+    return validate_batch(paths, master, context_from_master(master), workers, progress, keep_answers)
+
+
+def validate_batch(paths: Iterable[Path], master: Master, ctx: Context, workers: int = 1,
+                   progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
     files = find_files(paths)
     subs = []
     for i, sub in enumerate(iter_validate(files, ctx, workers), start=1):

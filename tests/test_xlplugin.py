@@ -1,0 +1,187 @@
+import datetime as dt
+import inspect
+import shutil
+
+import pytest
+
+from workbook import form as F
+from workbook import schema as S
+from workbook.collect import collect
+from workbook.filling import fill_unit_file
+from workbook.split import split_master
+from xlremote import apply, run_script, sheets_from_file
+from xlwings.server import custom_functions_meta, custom_scripts_meta
+
+import xlplugin.functions as functions
+import xlplugin.scripts as scripts
+
+
+@pytest.fixture
+def collected_master(sample_master_file, tmp_path):
+    master = tmp_path / "总台账.xlsx"
+    shutil.copy(sample_master_file, master)
+    split_master(master, tmp_path / "下发", units=["市发改委", "市民政局"])
+    for p in (tmp_path / "下发").iterdir():
+        fill_unit_file(p, dt.date(2026, 6, 30))
+    collect([tmp_path / "下发"], master)
+    return master
+
+
+def column(sheet, header):
+    i = sheet[0].index(header)
+    return [r[i] if i < len(r) else "" for r in sheet[1:]]
+
+
+def test_metadata_lists_every_script_and_function():
+    meta = {m["function_name"]: m for m in custom_scripts_meta(scripts)}
+    assert set(meta) == set(scripts.BUTTONS)
+    for name, (caption, shape, cell) in scripts.BUTTONS.items():
+        assert meta[name]["button"] == f"[{shape}]操作台!{cell}" and meta[name]["name"] == caption
+    funcs = {f["name"]: f for f in custom_functions_meta(functions)["functions"]}
+    assert set(funcs) == {"DUBAN_DEADLINE", "DUBAN_DAYS_LEFT", "DUBAN_RATE", "DUBAN_LIGHT", "DUBAN_UNIT"}
+    assert [p["name"] for p in funcs["DUBAN_RATE"]["parameters"]] == ["target", "actual", "reference"]
+    assert [p["name"] for p in funcs["DUBAN_LIGHT"]["parameters"]] == ["deadline_text", "status", "progress", "as_of"]
+
+
+def test_check_script_writes_findings_with_links(sample_master_file):
+    sheets = sheets_from_file(sample_master_file)
+    sheets[S.TASKS][5][7] = "13月底"
+    alerts = apply(sheets, run_script(scripts, "duban_check_master", sheets))
+    result = sheets["校验结果"]
+    assert result[0] == ["级别", "代码", "位置", "说明", "建议"]
+    codes = [r[1] for r in result[1:-1]]
+    assert "deadline-impossible" in codes and "main-target-unplaced" in codes
+    row = result[1 + codes.index("deadline-impossible")]
+    assert row[2] == '=HYPERLINK("#\'任务分解\'!H6","任务分解!H6")'
+    assert alerts and "错误 1 项" in alerts[0]
+
+
+def test_unit_sheets_script(sample_master_file):
+    sheets = sheets_from_file(sample_master_file)
+    actions = run_script(scripts, "duban_unit_sheets", sheets)
+    apply(sheets, actions)
+    assert "市发改委" in sheets and "托县政府" in sheets
+    ws = sheets["市发改委"]
+    assert ws[F.HEADER_ROW - 1][: len(F.HEADERS)] == F.HEADERS and ws[3][0] == "2026-001"
+    # speed guard: actions grow with the sheets written, not with the cells
+    assert len(actions) <= 3 * 45 + 1
+    again = run_script(scripts, "duban_unit_sheets", sheets)
+    apply(sheets, again)
+    assert len([n for n in sheets if n == "市发改委"]) == 1 and len(sheets) == 6 + 45
+
+
+def test_rates_script_fills_rates_and_lights(collected_master):
+    sheets = sheets_from_file(collected_master)
+    actions = run_script(scripts, "duban_rates", sheets)
+    assert len(actions) == 3
+    alerts = apply(sheets, actions)
+    lights = column(sheets[S.TASKS], "灯")
+    assert set(lights) <= {"红", "黄", "绿"} and len(lights) == 189
+    rates = column(sheets[S.TASKS], S.RATE)
+    assert isinstance(rates[0], float)
+    assert "红" in alerts[0]
+
+
+def test_report_script_writes_bulletin_sheets(collected_master):
+    sheets = sheets_from_file(collected_master)
+    actions = run_script(scripts, "duban_report", sheets)
+    apply(sheets, actions)
+    assert "通报-指标完成情况" in sheets and "通报-未报送单位" in sheets
+    indicators = sheets["通报-指标完成情况"]
+    assert indicators[2][:5] == ["序号", "指标", "目标", "完成情况", "完成率"]
+    missing = [r[0] for r in sheets["通报-未报送单位"][3:]]
+    assert "市发改委" not in missing and "市财政局" in missing
+    assert len(actions) <= 3 * 7 + 1
+
+
+def test_scripts_grow_actions_with_sheets_not_cells(sample_master_file):
+    small = sheets_from_file(sample_master_file)
+    big = sheets_from_file(sample_master_file)
+    big[S.TASKS] = big[S.TASKS] + [list(r) for _ in range(3) for r in big[S.TASKS][1:]]
+    for i, row in enumerate(big[S.TASKS][1:], start=1):
+        row[0], row[1] = f"2026-{i:04d}", i
+    n_small = len(run_script(scripts, "duban_rates", small))
+    n_big = len(run_script(scripts, "duban_rates", big))
+    assert n_small == n_big
+
+
+def test_desktop_only_scripts_explain_themselves_in_a_remote_book(sample_master_file):
+    sheets = sheets_from_file(sample_master_file)
+    for name in ("duban_export_units", "duban_collect"):
+        actions = run_script(scripts, name, sheets)
+        assert [a["func"] for a in actions] == ["alert"]
+        assert "桌面版" in actions[0]["args"][0]
+
+
+def test_failure_shows_a_message_and_changes_nothing(sample_master_file):
+    sheets = sheets_from_file(sample_master_file)
+    del sheets[S.SETTINGS]
+    actions = run_script(scripts, "duban_report", sheets)
+    assert [a["func"] for a in actions] == ["alert"] and "未完成" in actions[0]["args"][0]
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(collected_master):
+    sheets = sheets_from_file(collected_master)
+    i = sheets[S.TASKS][0].index(S.NARRATIVE)
+    sheets[S.TASKS][1][i] = "=cmd|' /C calc'!A0"
+    actions = run_script(scripts, "duban_unit_sheets", sheets)
+    written = [v for a in actions if a["func"] == "setValues" for row in a["values"] for v in row]
+    assert "'=cmd|' /C calc'!A0" in written and "=cmd|' /C calc'!A0" not in written
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda: functions.DUBAN_DEADLINE("6月底前", 2026), dt.date(2026, 6, 30)),
+    (lambda: functions.DUBAN_DEADLINE("按自治区安排统筹推进", 2026), ""),
+    (lambda: functions.DUBAN_DAYS_LEFT("9月30日前", 2026, dt.date(2026, 9, 20)), 10),
+    (lambda: functions.DUBAN_RATE("6.5%左右", "7.8%"), 1.2),
+    (lambda: functions.DUBAN_RATE("10%以上", "1700亿元"), ""),
+    (lambda: functions.DUBAN_RATE("与经济增长同步", "4.4%", "5.5%左右"), 0.8),
+    (lambda: functions.DUBAN_LIGHT("3月底", "序时推进", 80, dt.date(2026, 6, 30)), "红"),
+    (lambda: functions.DUBAN_LIGHT("12月底", "已完成", 100, "2026-06-30"), "绿"),
+    (lambda: functions.DUBAN_UNIT("呼和浩特 职业技术大学"), "呼和浩特职业技术大学"),
+])
+def test_cell_functions(call, expected):
+    assert call() == expected
+
+
+@pytest.mark.parametrize("call", [
+    lambda: functions.DUBAN_DEADLINE("13月底", 2026),
+    lambda: functions.DUBAN_DEADLINE("6月底", "明年"),
+    lambda: functions.DUBAN_DAYS_LEFT("尽快", 2026, None),
+    lambda: functions.DUBAN_LIGHT("10月底", "序时推进", "很多", None),
+])
+def test_bad_arguments_give_chinese_text(call):
+    out = call()
+    assert isinstance(out, str) and out.startswith("错误：")
+
+
+def test_cell_functions_through_the_server_call():
+    import asyncio
+
+    import xlwings as xw
+    from xlwings.server import custom_functions_call
+
+    data = {"func_name": "DUBAN_RATE", "args": [[["6.5%左右"]], [["7.8%"]], [[None]]], "version": xw.__version__,
+            "client": "Office.js", "caller_address": "Sheet1!A1", "formula_name": "DUBAN_RATE",
+            "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
+    assert asyncio.run(custom_functions_call(data, functions)) == [[1.2]]
+
+
+def test_template_has_a_button_per_script(tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    from xlplugin.template import TEMPLATE, build
+
+    for path in (TEMPLATE, build(tmp_path / "模板.xlsm")):
+        with zipfile.ZipFile(path) as z:
+            vml = z.read("xl/drawings/vmlDrawing1.vml").decode()
+            drawing = z.read("xl/drawings/drawing1.xml").decode()
+            assert "xl/vbaProject.bin" in z.namelist()
+        for name, (caption, shape, _) in scripts.BUTTONS.items():
+            assert f"[0]!{name}" in vml or f">{name}<" in vml
+            assert f'name="{shape}"' in drawing
+        wb = openpyxl.load_workbook(path, keep_vba=True)
+        assert wb.sheetnames[:2] == ["操作台", S.TASKS]
+        assert [c.value for c in wb[S.TASKS][1]] == S.TASK_COLUMNS

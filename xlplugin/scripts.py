@@ -1,0 +1,237 @@
+"""Button scripts of the 操作台 (control panel).
+
+Each script reads every range it needs once per sheet, computes everything with
+:mod:`workbook`, and only then writes, one block per sheet: a failure leaves the
+workbook unchanged and shows a Chinese message box.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import Any, Callable
+
+import xlwings as xw
+
+from workbook import form as F
+from workbook import schema as S
+from workbook.checks import check_master
+from workbook.collect import plan_collect, reported_units
+from workbook.findings import SEVERITY_LABEL, DubanError
+from workbook.metrics import compute
+from workbook.report import bulletin, table_values
+from workbook.split import issued_rows, sheet_title, write_unit_workbooks
+from workbook.validate import context_from_master, validate_batch
+
+from .bookio import MASTER_SHEETS, alert, desktop_path, read_master, read_sheet, replace_sheet, sheet_names, \
+    status, write_block
+from .decorators import script
+
+PANEL = "操作台"
+CHECK_SHEET = "校验结果"
+LIGHT_COLUMNS = [S.SCHEDULE, S.LIGHT]
+
+# Script name → (button caption, shape name, panel cell); the template and the
+# decorators below take their button bindings from here.
+BUTTONS: dict[str, tuple[str, str, str]] = {
+    "duban_check_master": ("校验台账", "btn_check", "D4"),
+    "duban_unit_sheets": ("生成单位表", "btn_unit_sheets", "D7"),
+    "duban_export_units": ("导出单位工作簿", "btn_export", "D10"),
+    "duban_collect": ("汇总报送", "btn_collect", "D13"),
+    "duban_rates": ("计算完成率", "btn_rates", "D16"),
+    "duban_report": ("生成报表", "btn_report", "D19"),
+}
+
+
+def _button(name: str) -> dict[str, Any]:
+    caption, shape, cell = BUTTONS[name]
+    return {"name": caption, "button": f"[{shape}]{PANEL}!{cell}", "show_taskpane": False}
+
+
+def text_safe(value: Any) -> Any:
+    """Text that Excel would read as a formula gets a leading apostrophe (stored as text)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _safe_block(values: list[list[Any]]) -> list[list[Any]]:
+    return [[text_safe(v) for v in row] for row in values]
+
+
+def guarded(title: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Show failures as a Chinese message box instead of a traceback."""
+
+    def wrap(f: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(f)
+        def run(book: xw.Book) -> None:
+            status(book, f"督办：正在{title}……")
+            try:
+                f(book)
+            except DubanError as exc:
+                alert(book, f"{title}未完成：{exc}", "督办")
+            except Exception as exc:  # an unexpected bug must not show a traceback to staff
+                alert(book, f"{title}未完成：程序内部错误（{type(exc).__name__}）。工作簿未被修改。", "督办")
+            finally:
+                status(book, None)
+
+        return run
+
+    return wrap
+
+
+@script(**_button("duban_check_master"))
+@guarded("校验台账")
+def duban_check_master(book: xw.Book) -> None:
+    """校验台账: findings into the 校验结果 sheet, each linking to its cell."""
+    master, _ = read_master(book)
+    report = check_master(master)
+    rows: list[list[Any]] = [["级别", "代码", "位置", "说明", "建议"]]
+    for f in report.sorted():
+        where = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
+        link = f'=HYPERLINK("#\'{f.sheet}\'!{f.cell}","{where}")' if f.sheet and f.cell else where
+        rows.append([SEVERITY_LABEL[f.severity], f.code, link, text_safe(f.message), text_safe(f.suggestion)])
+    counts = report.counts()
+    rows.append([f"错误 {counts['error']} 项，警告 {counts['warning']} 项", None, None, None, None])
+    replace_sheet(book, CHECK_SHEET, rows)
+    alert(book, f"校验完成：错误 {counts['error']} 项，警告 {counts['warning']} 项。详见“{CHECK_SHEET}”表。")
+
+
+@script(**_button("duban_unit_sheets"))
+@guarded("生成单位表")
+def duban_unit_sheets(book: xw.Book) -> None:
+    """生成单位表: one sheet per unit inside the master, refreshed in place."""
+    master, _ = read_master(book)
+    _refuse_errors(master)
+    blocks = []
+    taken = list(MASTER_SHEETS) + [PANEL, CHECK_SHEET]
+    for unit in master.unit_names():
+        if master.tasks_of(unit):
+            name = sheet_title(unit, taken)
+            taken.append(name)
+            blocks.append((name, _safe_block(F.form_values(F.unit_form(master, unit)))))
+    for name, values in blocks:
+        replace_sheet(book, name, values)
+    alert(book, f"已生成 {len(blocks)} 个单位的填报表。")
+
+
+@script(**_button("duban_export_units"))
+@guarded("导出单位工作簿")
+def duban_export_units(book: xw.Book) -> None:
+    """导出单位工作簿 (classic desktop): a folder of unit workbooks beside the master."""
+    path = _desktop_only(book, "导出单位工作簿")
+    master, _ = read_master(book)
+    _refuse_errors(master)
+    out = path.parent / f"单位填报表_{master.settings.period}"
+    out.mkdir(exist_ok=True)
+    units = [u for u in master.unit_names() if master.tasks_of(u)]
+    files, forms = write_unit_workbooks(master, out, units, master.settings.period, force=True, workers=1)
+    _append_rows(book, S.ISSUED, issued_rows(forms, files))
+    alert(book, f"已导出 {len(files)} 个单位工作簿到 {out}。请保存台账（发放记录已更新）。")
+
+
+@script(**_button("duban_collect"))
+@guarded("汇总报送")
+def duban_collect(book: xw.Book) -> None:
+    """汇总报送 (classic desktop): validate the 报送文件 folder beside the master and merge."""
+    path = _desktop_only(book, "汇总报送")
+    master, rows = read_master(book)
+    inbox = path.parent / "报送文件"
+    if not inbox.is_dir():
+        raise DubanError(f"找不到报送文件夹 {inbox}：请把各单位发回的文件放在台账旁的“报送文件”文件夹中")
+    ctx = context_from_master(master, rows.get(S.ISSUED, []))
+    batch = validate_batch([inbox], master, ctx, keep_answers=True)
+    history = [(r + [""] * len(S.HISTORY_COLUMNS))[:len(S.HISTORY_COLUMNS)] for r in rows.get(S.HISTORY, [])[1:]]
+    result, plan = plan_collect(batch, history)
+    tasks = rows[S.TASKS]
+    header = [str(h) for h in tasks[0]]
+    for row, values in plan.updates.items():
+        for col, value in values.items():
+            if col in header:
+                tasks[row - 1][header.index(col)] = value
+    first, last = header.index(S.TRACKING_COLUMNS[0]), max(header.index(c) for c in S.TRACKING_COLUMNS)
+    block = [_safe_block([r[first:last + 1]])[0] for r in tasks[1:]]
+    _append_rows(book, S.HISTORY, plan.history_rows)
+    write_block(book.sheets[S.TASKS], f"{_col(first)}2", block)
+    rejected = [s.file for s in batch.submissions if not s.valid]
+    alert(book, f"已汇总 {len(result.accepted)} 个文件，退回 {len(rejected)} 个"
+                + (f"（{'、'.join(rejected[:5])}）" if rejected else "")
+                + f"；催报 {len(result.missing_units)} 个单位。请保存台账。")
+
+
+@script(**_button("duban_rates"))
+@guarded("计算完成率")
+def duban_rates(book: xw.Book) -> None:
+    """计算完成率: 完成率, 序时进度 and 灯 in 任务分解 (the sheet's conditional formats colour the lights)."""
+    master, rows = read_master(book)
+    metrics = compute(master)
+    header = [str(h) for h in rows[S.TASKS][0]]
+    by_id = metrics.tasks.set_index(S.TASK_ID)
+    ids = [str(r[header.index(S.TASK_ID)]) for r in rows[S.TASKS][1:]]
+    rates = [[_number(by_id.at[i, S.RATE]) if i in by_id.index else None] for i in ids]
+    extra = [[_number(by_id.at[i, "序时进度"]), by_id.at[i, "灯"]] if i in by_id.index else [None, None] for i in ids]
+    sheet = book.sheets[S.TASKS]
+    write_block(sheet, f"{_col(header.index(S.RATE))}2", rates)
+    start = header.index(LIGHT_COLUMNS[0]) if LIGHT_COLUMNS[0] in header else len(header)
+    write_block(sheet, f"{_col(start)}1", [LIGHT_COLUMNS] + extra)
+    counts = metrics.tasks["灯"].value_counts()
+    alert(book, f"已更新完成率和红黄绿灯：红 {counts.get('红', 0)}，黄 {counts.get('黄', 0)}，绿 {counts.get('绿', 0)}。")
+
+
+@script(**_button("duban_report"))
+@guarded("生成报表")
+def duban_report(book: xw.Book) -> None:
+    """生成报表: the bulletin sheets inside the master (charts are in the `duban report` file)."""
+    master, rows = read_master(book)
+    metrics = compute(master)
+    history = [(r + [""] * len(S.HISTORY_COLUMNS))[:len(S.HISTORY_COLUMNS)] for r in rows.get(S.HISTORY, [])[1:]]
+    tables = bulletin(master, metrics, reported_units(history, master.settings.period))
+    for name, table in tables.items():
+        replace_sheet(book, f"通报-{name}", _safe_block(table_values(table)))
+    alert(book, f"已生成通报 {len(tables)} 张表（截至 {metrics.as_of.isoformat()}）。")
+
+
+def _refuse_errors(master: Any) -> None:
+    report = check_master(master)
+    if not report.valid:
+        first = report.errors[0]
+        raise DubanError(f"台账有 {len(report.errors)} 处错误，请先点“校验台账”并修正（如 {first.sheet}!{first.cell}：{first.message}）")
+
+
+def _desktop_only(book: xw.Book, what: str) -> Path:
+    path = desktop_path(book)
+    if path is None:
+        raise DubanError(f"“{what}”需要读写台账旁的文件夹，只能在桌面版 Excel 中使用；网页版请用命令行 duban")
+    return path
+
+
+def _append_rows(book: xw.Book, sheet_name: str, values: list[list[Any]]) -> None:
+    if not values:
+        return
+    if sheet_name not in sheet_names(book):
+        headers = S.ISSUED_COLUMNS if sheet_name == S.ISSUED else S.HISTORY_COLUMNS
+        replace_sheet(book, sheet_name, [headers])
+    next_row = max(len(read_sheet(book, sheet_name)), 1) + 1
+    write_block(book.sheets[sheet_name], f"A{next_row}", _safe_block(_plain(values)))
+
+
+def _plain(values: list[list[Any]]) -> list[list[Any]]:
+    return [[v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for v in row] for row in values]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+def _col(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        out = chr(65 + rem) + out
+    return out
