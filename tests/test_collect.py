@@ -167,3 +167,46 @@ def test_staff_edits_and_formatting_survive(office):
     ws = wb[S.TASKS]
     assert ws["T5"].value == "督查室备注：重点盯办" and ws.column_dimensions["D"].width == 77
     assert ws.freeze_panes == "A2" and ws.data_validations.dataValidation
+
+
+def test_collect_changes_only_the_cells_it_owns(office):
+    """Excel extensions openpyxl does not model (x14 validations here) survive byte for byte."""
+    master, inbox = office
+    part = zipcraft.sheet_part(master, S.TASKS)
+    ext = (b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+           b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+           b'<x14:dataValidations count="0" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"/>'
+           b"</ext></extLst>")
+    xml = zipcraft.read(master, part).replace(b"</worksheet>", ext + b"</worksheet>")
+    zipcraft.rewrite(master, master, replace={part: xml})
+    import zipfile
+
+    with zipfile.ZipFile(master) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    collect([inbox], master)
+    with zipfile.ZipFile(master) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    assert set(after) == set(before)
+    changed = {n for n in before if before[n] != after[n]}
+    history_part = zipcraft.sheet_part(master, S.HISTORY)
+    assert changed <= {part, history_part, "xl/styles.xml"}
+    assert ext in after[part]
+    wb = openpyxl.load_workbook(master)
+    assert wb[S.TASKS].freeze_panes == "A2" and wb[S.TASKS].conditional_formatting
+
+
+def test_split_records_issues_without_rewriting_the_master(sample_master_file, tmp_path):
+    import zipfile
+
+    master = tmp_path / "总台账.xlsx"
+    shutil.copy(sample_master_file, master)
+    with zipfile.ZipFile(master) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    split_master(master, tmp_path / "out", period="2026-07", units=[UNIT])
+    with zipfile.ZipFile(master) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed <= {zipcraft.sheet_part(master, S.ISSUED), zipcraft.sheet_part(master, S.SETTINGS),
+                       "xl/styles.xml"}
+    settings = read_master(master).settings
+    assert settings.period == "2026-07" and settings.as_of == dt.date(2026, 7, 31)

@@ -11,9 +11,9 @@ from typing import Any, Callable, Iterable
 from python_calamine import CalamineWorkbook
 
 from . import schema as S
-from .master import Master, open_master_for_edit
-from .safe_write import ensure_not_locked, save_workbook
-from .styles import set_value
+from .master import Master
+from .safe_write import ensure_not_locked, replace_atomically
+from .sheetpatch import SheetEdits, col_number, patch_workbook
 from .text import cell_text
 from .validate import Answer, Batch, Submission, validate_paths
 
@@ -44,22 +44,16 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
     batch = validate_paths(paths, master_path, workers, progress, keep_answers=True)
     result, plan = plan_collect(batch, read_history(master_path), now)
     if plan.history_rows:
-        wb = open_master_for_edit(master_path)
-        ws = wb[S.HISTORY]
-        start = ws.max_row + 1 if any(c.value for c in ws[ws.max_row]) else ws.max_row
-        for r, row in enumerate(plan.history_rows, start=start):
-            for c, value in enumerate(row, start=1):
-                set_value(ws.cell(r, c), value)
-        ws = wb[S.TASKS]
-        header = {cell_text(c.value): c.column for c in ws[1] if c.value}
+        master = batch.master
+        column = {name: col_number(letter) for name, letter in master.columns.items()}
+        tasks = SheetEdits(formats={column[c]: f for c, f in NUMBER_FORMATS.items() if c in column})
         for row, values in plan.updates.items():
             for col, value in values.items():
-                if col in header:
-                    cell = ws.cell(row, header[col])
-                    set_value(cell, value)
-                    if col in NUMBER_FORMATS:
-                        cell.number_format = NUMBER_FORMATS[col]
-        result.backup = save_workbook(wb, master_path, expected_sha256=batch.master.sha256)
+                if col in column:
+                    tasks.cells[(row, column[col])] = value
+        edits = {S.TASKS: tasks, S.HISTORY: SheetEdits(append=plan.history_rows)}
+        result.backup = replace_atomically(master_path, lambda tmp: patch_workbook(master_path, tmp, edits),
+                                           expected_sha256=master.sha256)
         result.archived = [_archive(sub, master_path) for sub in result.accepted]
     return result
 

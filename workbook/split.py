@@ -20,7 +20,8 @@ from . import schema as S
 from .checks import check_master
 from .findings import DubanError, Report
 from .master import Master, open_master_for_edit, parse_period, read_master
-from .safe_write import save_workbook
+from .safe_write import replace_atomically, save_workbook
+from .sheetpatch import PatchError, SheetEdits, patch_workbook
 from .styles import BODY_FONT, BORDER, CENTER, HEADER_FILL, HEADER_FONT, INPUT_FILL, TITLE_FONT, WRAP, \
     print_setup, set_value
 
@@ -283,14 +284,41 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
     result.files, forms = write_unit_workbooks(master, out_dir, with_tasks, period, password, force,
                                                workers=workers or default_workers())
 
-    wb = open_master_for_edit(master_path)
-    record_issued(wb, forms, result.files)
-    if period != master.settings.period:
-        set_current_period(wb, period)
-    if in_master:
+    if in_master:  # new sheets: openpyxl rewrites the workbook
+        wb = open_master_for_edit(master_path)
+        record_issued(wb, forms, result.files)
+        if period != master.settings.period:
+            set_current_period(wb, period)
         refresh_unit_sheets(wb, master, with_tasks)
-    save_workbook(wb, master_path, expected_sha256=master.sha256)
+        save_workbook(wb, master_path, expected_sha256=master.sha256)
+        return result
+    edits = {S.ISSUED: SheetEdits(append=issued_rows(forms, result.files))}
+    if period != master.settings.period:
+        edits[S.SETTINGS] = SheetEdits(cells=_period_cells(master_path, period))
+    try:
+        replace_atomically(master_path, lambda tmp: patch_workbook(master_path, tmp, edits),
+                           expected_sha256=master.sha256)
+    except PatchError:  # an old master without 发放记录: let openpyxl add the sheet
+        wb = open_master_for_edit(master_path)
+        record_issued(wb, forms, result.files)
+        if period != master.settings.period:
+            set_current_period(wb, period)
+        save_workbook(wb, master_path, expected_sha256=master.sha256)
     return result
+
+
+def _period_cells(master_path: Path, period: str) -> dict[tuple[int, int], Any]:
+    from .master import period_end
+    from .xlsx_reader import read_sheet_rows
+
+    cells: dict[tuple[int, int], Any] = {}
+    for r, row in enumerate(read_sheet_rows(master_path, S.SETTINGS), start=1):
+        key = str(row[0]).strip() if row else ""
+        if key == S.S_PERIOD:
+            cells[(r, 2)] = period
+        elif key == S.S_AS_OF:
+            cells[(r, 2)] = period_end(period)
+    return cells
 
 
 def record_issued(wb: Workbook, forms: list[F.UnitForm], files: dict[str, Path]) -> None:

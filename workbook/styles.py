@@ -72,7 +72,7 @@ def write_table(
             cell.font = BODY_FONT
             cell.border = BORDER
             cell.alignment = aligns[col - 1]
-    ws.freeze_panes = ws.cell(start_row + 1, 1)
+    ws.freeze_panes = f"A{start_row + 1}"
     if filter and headers:
         ws.auto_filter.ref = f"A{start_row}:{get_column_letter(len(headers))}{max(row_no, start_row + 1)}"
     return row_no
