@@ -108,3 +108,11 @@ def test_cli_exit_codes_and_one_line_errors(master_copy, tmp_path):
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     wrong = subprocess.run([sys.executable, "-m", "workbook.cli", "check"], capture_output=True, text=True)
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+
+
+def test_refuses_to_run_without_defusedxml(master_copy, monkeypatch, capsys):
+    import openpyxl
+
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
+    assert main(["check", str(master_copy)]) == 2
+    assert "defusedxml" in capsys.readouterr().err

@@ -169,6 +169,7 @@ def test_staff_edits_and_formatting_survive(office):
     assert ws.freeze_panes == "A2" and ws.data_validations.dataValidation
 
 
+@pytest.mark.filterwarnings("ignore:Data Validation extension")
 def test_collect_changes_only_the_cells_it_owns(office):
     """Excel extensions openpyxl does not model (x14 validations here) survive byte for byte."""
     master, inbox = office
@@ -210,3 +211,36 @@ def test_split_records_issues_without_rewriting_the_master(sample_master_file, t
                        "xl/styles.xml"}
     settings = read_master(master).settings
     assert settings.period == "2026-07" and settings.as_of == dt.date(2026, 7, 31)
+
+
+def test_process_killed_between_temp_write_and_replace(office, tmp_path):
+    """A real kill -9 after the temp file is written: the master is untouched, the next run works."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    master, inbox = office
+    before = master.read_bytes()
+    script = (
+        "import sys, time, os\n"
+        "from workbook import safe_write\n"
+        "def hang(src, dst):\n"
+        "    print('written', flush=True)\n"
+        "    time.sleep(60)\n"
+        "safe_write.os.replace = hang\n"
+        "from workbook.collect import collect\n"
+        f"collect([{str(inbox)!r}], {str(master)!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "written"
+    temps = list(master.parent.glob(".总台账.*.tmp.xlsx"))
+    assert temps and temps[0].stat().st_size > 0
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert master.read_bytes() == before
+    old = time.time() - 3600
+    os.utime(temps[0], (old, old))
+    result = collect([inbox], master)
+    assert result.accepted and master.read_bytes() != before
+    assert not list(master.parent.glob(".总台账.*.tmp.xlsx"))

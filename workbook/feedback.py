@@ -9,6 +9,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
+from . import require_safe_xml
 from .findings import SEVERITY_LABEL
 from .safe_write import replace_atomically
 from .styles import print_setup, write_table
@@ -38,6 +39,7 @@ def write_findings_workbook(batch: Batch, path: Path) -> None:
 
 def write_marked_copy(sub: Submission, out_dir: Path) -> Path | None:
     """A copy of a rejected file with every bad cell filled and commented, ready to send back."""
+    require_safe_xml()
     try:
         wb = load_workbook(sub.path)
     except Exception:

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import schema as S
+from . import require_safe_xml
 from .decomposition import Decomposition, main_target_expression, place_main_targets
 from .deadlines import deadline_or_none
 from .findings import DubanError, Report
@@ -340,6 +341,7 @@ def _number(value: Any, default: Any, kind: type) -> Any:
 
 def open_master_for_edit(path: Path) -> Workbook:
     """The master as an editable openpyxl workbook (formatting kept)."""
+    require_safe_xml()
     try:
         return load_workbook(path)
     except Exception as exc:

@@ -65,6 +65,7 @@ def replace_atomically(
     """
     path = Path(path)
     ensure_not_locked(path)
+    _remove_stale_temps(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -87,6 +88,18 @@ def replace_atomically(
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _remove_stale_temps(path: Path, age_seconds: float = 600) -> None:
+    """Temp files left by a run that was killed before ``os.replace`` (the master itself is intact)."""
+    import time
+
+    for stale in path.parent.glob(f".{path.stem}.*.tmp.xlsx"):
+        try:
+            if time.time() - stale.stat().st_mtime > age_seconds:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def save_workbook(wb: Workbook, path: Path, expected_sha256: str | None = None, backup: bool = True) -> Path | None:

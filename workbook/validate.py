@@ -181,10 +181,19 @@ def _validate(sub: Submission, ctx: Context) -> None:
     except Exception:
         c.add("file-corrupt", "文件无法打开（已损坏），请重新保存后发送")
         return
-    scan = scan_book(path, (F.FORM,), guard.sheets)
+    try:
+        scan = scan_book(path, (F.FORM,), guard.sheets)
+    except Exception:  # malformed workbook.xml or relationships: XML errors of several kinds
+        c.add("file-corrupt", "文件内部结构已损坏（工作簿目录无法解析），请用原表重新填写后发送")
+        return
 
     # --- it belongs here
-    meta = _read_meta(book, names)
+    try:
+        meta = _read_meta(book, names)
+        form_rows = book.get_sheet_by_name(F.FORM).to_python(skip_empty_area=False) if F.FORM in names else []
+    except Exception:  # python-calamine's XmlError, ZipError, CalamineError …
+        c.add("file-corrupt", "文件内部数据已损坏，无法读取，请用原表重新填写后发送")
+        return
     name_unit = _unit_from_file_name(path, ctx)
     if meta is None:
         c.add("meta-missing", "文件缺少系统信息（_meta），不是本期下发的填报表：请使用督查室下发的原表填写", sheet=F.META)
@@ -223,9 +232,7 @@ def _validate(sub: Submission, ctx: Context) -> None:
         c.add("form-missing", f"找不到“{F.FORM}”工作表（可能被改名或删除），请使用原表填写", sheet=F.FORM)
         return
 
-    rows = book.get_sheet_by_name(F.FORM).to_python(skip_empty_area=False)
-    sheet_scan = scan.sheets.get(F.FORM)
-    _check_rows(c, rows, issued, meta, sheet_scan)
+    _check_rows(c, form_rows, issued, meta, scan.sheets.get(F.FORM))
 
 
 def _read_meta(book: CalamineWorkbook, names: list[str]) -> dict[str, Any] | None:
@@ -356,7 +363,8 @@ def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
     if ref in formulas:
         c.add("formula-in-cell", "单元格中是公式，请直接填写文字或数值，不要使用公式", sheet=F.FORM, cell=ref)
     text = cell_text(raw)
-    if text.startswith(_DANGEROUS_START) and ref not in formulas:
+    leading = raw[:1] if isinstance(raw, str) else ""
+    if (text.startswith(_DANGEROUS_START) or leading in ("\t", "\r")) and ref not in formulas:
         c.add("formula-like-text", "内容以 = + - @ 等符号开头，可能被当作公式，已按文字处理；建议去掉开头的符号",
               "warning", sheet=F.FORM, cell=ref)
     if _CONTROL.search(text):
