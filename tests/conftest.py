@@ -5,6 +5,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs a fixed, short set of examples; HYPOTHESIS_PROFILE=long explores for real.
+settings.register_profile("ci", max_examples=60, derandomize=True)
+settings.register_profile("long", max_examples=3000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # The xlwings face is tested as xlwings Server and Lite run it (PRO, noncommercial terms).
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")

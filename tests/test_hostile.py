@@ -73,7 +73,8 @@ def test_validate_whole_corpus_in_a_bounded_subprocess(corpus):
 
 
 @pytest.mark.parametrize("name", ["zip_bomb", "too_many_entries", "duplicate_entries", "xml_billion_laughs",
-                                  "xml_external_entity", "dimension_xfd", "rows_100k_formatted", "text_10mb"])
+                                  "xml_external_entity", "dimension_xfd", "rows_100k_formatted", "text_10mb",
+                                  "duration_overflow"])
 def test_hostile_file_alone_in_a_bounded_subprocess(corpus, name):
     case = next(c for c in corpus.cases if c.name == name)
     assert case.hostile

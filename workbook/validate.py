@@ -27,6 +27,7 @@ from .quantities import find_quantities, prepare
 from .safe_write import sha256_file
 from .sheetxml import scan_book
 from .text import cell_text, is_blank
+from .xlsx_reader import quiet_native_stderr
 from .zipguard import inspect_zip
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -157,7 +158,9 @@ def validate_file(path: Path, ctx: Context) -> Submission:
     sub = Submission(path=Path(path))
     try:
         _validate(sub, ctx)
-    except Exception as exc:  # a file must never stop the batch; this is a duban bug or an unforeseen file
+    except BaseException as exc:  # a file must never stop the batch (Rust panics are BaseExceptions)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         sub.findings.append(Finding("file-unreadable", f"文件无法读取：{type(exc).__name__}", "error", sub.file))
     return sub
 
@@ -189,10 +192,13 @@ def _validate(sub: Submission, ctx: Context) -> None:
 
     # --- it belongs here
     try:
-        meta = _read_meta(book, names)
-        form_rows = book.get_sheet_by_name(F.FORM).to_python(skip_empty_area=False) if F.FORM in names else []
-    except Exception:  # python-calamine's XmlError, ZipError, CalamineError …
-        c.add("file-corrupt", "文件内部数据已损坏，无法读取，请用原表重新填写后发送")
+        with quiet_native_stderr():
+            meta = _read_meta(book, names)
+            form_rows = book.get_sheet_by_name(F.FORM).to_python(skip_empty_area=False) if F.FORM in names else []
+    except BaseException as exc:  # python-calamine's errors, and its Rust panics (a BaseException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        c.add("file-corrupt", "文件内容无法读取（数据损坏，或有超出范围的日期、时间数值），请用原表重新填写后发送")
         return
     name_unit = _unit_from_file_name(path, ctx)
     if meta is None:

@@ -178,6 +178,7 @@ def build(out: Path) -> Corpus:
          edit(lambda wb: setattr(wb[F.FORM].row_dimensions[8], "hidden", True)))
     case("merged_inputs", {"merged-cells"}, True, edit(lambda wb: wb[F.FORM].merge_cells("I7:K7")))
     case("digest_recomputed", {"locked-cell-changed"}, True, edit(lambda wb: _tamper_and_rehash(wb, master)))
+    case("duration_overflow", {"file-corrupt"}, True, edit(_duration_overflow), hostile=True)
     case("status_by_hand", {"status-invalid"}, True, cells(F7="完成"))
     case("progress_as_text", {"progress-as-text"}, False, cells(F8="序时推进", G8="80%"))
     case("dates_numbers_as_text", {"progress-as-text"}, False, cells(F8="序时推进", G8="75", B17="2026年6月25日"))
@@ -225,6 +226,13 @@ def _dimension(xml: bytes, ref: bytes) -> bytes:
     import re
 
     return re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="' + ref + b'"', xml, count=1)
+
+
+def _duration_overflow(wb: openpyxl.Workbook) -> None:
+    # python-calamine panics (in Rust, printing to stderr) on an elapsed-time cell this large.
+    cell = wb[F.FORM]["B17"]
+    cell.value = 1e20
+    cell.number_format = "[h]:mm:ss"
 
 
 def _swap_rows(wb: openpyxl.Workbook) -> None:
