@@ -366,11 +366,14 @@ def _explain_rows(c: _Checker, ids: list[str], expected: list[str], task_rows: l
 
 
 def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
-    if ref in formulas:
+    is_formula = bool(formulas) and ref in formulas
+    if is_formula:
         c.add("formula-in-cell", "单元格中是公式，请直接填写文字或数值，不要使用公式", sheet=F.FORM, cell=ref)
+    if raw is None or raw == "":
+        return ""
     text = cell_text(raw)
     leading = raw[:1] if isinstance(raw, str) else ""
-    if (text.startswith(_DANGEROUS_START) or leading in ("\t", "\r")) and ref not in formulas:
+    if (text.startswith(_DANGEROUS_START) or leading in ("\t", "\r")) and not is_formula:
         c.add("formula-like-text", "内容以 = + - @ 等符号开头，可能被当作公式，已按文字处理；建议去掉开头的符号",
               "warning", sheet=F.FORM, cell=ref)
     if _CONTROL.search(text):

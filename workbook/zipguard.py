@@ -149,19 +149,27 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, head: int | None = 
     return data
 
 
+_WIDE = re.compile(rb'\sr="(?:[A-Z]{3}|[C-Z][A-Z]|B[I-Z])[0-9]')  # a column beyond BH (60)
+_DEEP = re.compile(rb'\sr="[A-Z]{0,3}[0-9]{4,}"')  # a row number of four digits or more
+
+
 def sheet_extent(xml: bytes) -> tuple[int, int]:
-    """The real extent (rows, columns) of a worksheet part, from its cells and rows."""
+    """The real extent (rows, columns) of a worksheet part, from its cells and rows.
+
+    Columns are only counted exactly when some cell lies beyond column BH; a
+    small sheet (the normal case) is cleared by two searches that run in C.
+    """
     max_row = max_col = 0
     m = _DIM.search(xml[:2048])
     if m and m.group(2):
         max_row, max_col = int(m.group(3)), column_number(m.group(2).decode())
-    # findall and set run in C: a sheet has many cells but few distinct columns.
-    refs = _REF.findall(xml)
-    if refs:
-        cols = {c for c, _ in refs}
-        max_col = max(max_col, column_number(max(cols, key=lambda c: (len(c), c)).decode()))
-        max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
     rows = set(_ROW.findall(xml))
     if rows:
         max_row = max(max_row, max(int(r) for r in rows))
+    if _WIDE.search(xml) or _DEEP.search(xml):
+        refs = _REF.findall(xml)
+        if refs:
+            cols = {c for c, _ in refs}
+            max_col = max(max_col, column_number(max(cols, key=lambda c: (len(c), c)).decode()))
+            max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
     return max_row, max_col
