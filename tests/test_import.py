@@ -1,6 +1,5 @@
 import datetime as dt
 import shutil
-from pathlib import Path
 
 import openpyxl
 import pytest

@@ -1,5 +1,4 @@
 import datetime as dt
-import shutil
 
 import openpyxl
 import pytest

@@ -1,5 +1,4 @@
 import datetime as dt
-import inspect
 import shutil
 
 import pytest
@@ -179,7 +178,7 @@ def test_template_has_a_button_per_script(tmp_path):
             vml = z.read("xl/drawings/vmlDrawing1.vml").decode()
             drawing = z.read("xl/drawings/drawing1.xml").decode()
             assert "xl/vbaProject.bin" in z.namelist()
-        for name, (caption, shape, _) in scripts.BUTTONS.items():
+        for name, (_, shape, _) in scripts.BUTTONS.items():
             assert f"[0]!{name}" in vml or f">{name}<" in vml
             assert f'name="{shape}"' in drawing
         wb = openpyxl.load_workbook(path, keep_vba=True)

@@ -19,7 +19,7 @@ from .decomposition import Decomposition, main_target_expression, place_main_tar
 from .deadlines import deadline_or_none
 from .findings import DubanError, Report
 from .safe_write import save_workbook, sha256_file
-from .styles import print_setup, set_value, write_table
+from .styles import print_setup, write_table
 from .text import cell_text, is_blank, to_date
 from .units import UnitDirectory, join_units, unit_kind
 from .xlsx_reader import open_book, sheet_rows

@@ -18,6 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .sheetxml import scan_book
+from .text import col_letter, col_number
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
 _CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?(?:/>|>.*?</(?:\w+:)?c>)", re.S)
@@ -43,21 +44,6 @@ class SheetEdits:
 
 class PatchError(Exception):
     """The workbook cannot be patched in place (e.g. a sheet is missing): fall back or refuse."""
-
-
-def col_letter(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def patch_workbook(src: Path, dst: Path, edits: dict[str, SheetEdits]) -> None:

@@ -180,7 +180,7 @@ def fill_unit_sheet(ws: Any, form: F.UnitForm) -> None:
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, values in enumerate(form.rows, start=F.FIRST_ROW):
         ws.row_dimensions[r].height = F.row_height(values)
-        for c, (name, _, is_input) in enumerate(F.COLUMNS, start=1):
+        for c, (_, _, is_input) in enumerate(F.COLUMNS, start=1):
             cell = ws.cell(r, c)
             value = values[c - 1]
             set_value(cell, None if value == "" else value)
@@ -292,19 +292,26 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
         refresh_unit_sheets(wb, master, with_tasks)
         save_workbook(wb, master_path, expected_sha256=master.sha256)
         return result
-    edits = {S.ISSUED: SheetEdits(append=issued_rows(forms, result.files))}
-    if period != master.settings.period:
-        edits[S.SETTINGS] = SheetEdits(cells=_period_cells(master_path, period))
+    record_issued_in_file(master_path, forms, result.files, master.sha256,
+                          period if period != master.settings.period else None)
+    return result
+
+
+def record_issued_in_file(master_path: Path, forms: list[F.UnitForm], files: dict[str, Path],
+                          expected_sha256: str | None = None, new_period: str | None = None) -> None:
+    """Append 发放记录 rows (and move 当前填报期 on) by patching only those cells of the master."""
+    edits = {S.ISSUED: SheetEdits(append=issued_rows(forms, files))}
+    if new_period:
+        edits[S.SETTINGS] = SheetEdits(cells=_period_cells(master_path, new_period))
     try:
         replace_atomically(master_path, lambda tmp: patch_workbook(master_path, tmp, edits),
-                           expected_sha256=master.sha256)
+                           expected_sha256=expected_sha256)
     except PatchError:  # an old master without 发放记录: let openpyxl add the sheet
         wb = open_master_for_edit(master_path)
-        record_issued(wb, forms, result.files)
-        if period != master.settings.period:
-            set_current_period(wb, period)
-        save_workbook(wb, master_path, expected_sha256=master.sha256)
-    return result
+        record_issued(wb, forms, files)
+        if new_period:
+            set_current_period(wb, new_period)
+        save_workbook(wb, master_path, expected_sha256=expected_sha256)
 
 
 def _period_cells(master_path: Path, period: str) -> dict[tuple[int, int], Any]:

@@ -70,3 +70,20 @@ def to_date(value: object) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def col_letter(n: int) -> str:
+    """1 → A, 27 → AA."""
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_number(letters: str) -> int:
+    """A → 1, AA → 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n

@@ -26,7 +26,7 @@ from .master import Master, period_label, read_master
 from .quantities import find_quantities, prepare
 from .safe_write import sha256_file
 from .sheetxml import scan_book
-from .text import cell_text, is_blank
+from .text import cell_text, col_letter, is_blank
 from .xlsx_reader import quiet_native_stderr
 from .zipguard import inspect_zip
 
@@ -336,17 +336,10 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
         extra = [i for i, v in enumerate(row) if i >= width and not is_blank(v)]
         if extra:
             c.add("extra-content", "表格右侧有多余内容，不会被采用，请删除", "warning", sheet=F.FORM,
-                  cell=f"{_col(extra[0])}{r}")
+                  cell=f"{col_letter(extra[0] + 1)}{r}")
             break
 
 
-def _col(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _explain_rows(c: _Checker, ids: list[str], expected: list[str], task_rows: list[int]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .findings import Finding
+from .text import col_number
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 500
@@ -38,13 +39,6 @@ class ZipReport:
     @property
     def ok(self) -> bool:
         return not any(f.severity == "error" for f in self.findings)
-
-
-def column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def inspect_zip(path: Path) -> ZipReport:
@@ -162,7 +156,7 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
     max_row = max_col = 0
     m = _DIM.search(xml[:2048])
     if m and m.group(2):
-        max_row, max_col = int(m.group(3)), column_number(m.group(2).decode())
+        max_row, max_col = int(m.group(3)), col_number(m.group(2).decode())
     rows = set(_ROW.findall(xml))
     if rows:
         max_row = max(max_row, max(int(r) for r in rows))
@@ -170,6 +164,6 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
         refs = _REF.findall(xml)
         if refs:
             cols = {c for c, _ in refs}
-            max_col = max(max_col, column_number(max(cols, key=lambda c: (len(c), c)).decode()))
+            max_col = max(max_col, col_number(max(cols, key=lambda c: (len(c), c)).decode()))
             max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
     return max_row, max_col

@@ -22,6 +22,7 @@ from workbook.findings import SEVERITY_LABEL, DubanError
 from workbook.metrics import compute
 from workbook.report import bulletin, table_values
 from workbook.split import issued_rows, sheet_title, write_unit_workbooks
+from workbook.text import col_letter
 from workbook.validate import context_from_master, validate_batch
 
 from .bookio import MASTER_SHEETS, alert, desktop_path, read_master, read_sheet, replace_sheet, sheet_names, \
@@ -153,7 +154,7 @@ def duban_collect(book: xw.Book) -> None:
     first, last = header.index(S.TRACKING_COLUMNS[0]), max(header.index(c) for c in S.TRACKING_COLUMNS)
     block = [_safe_block([r[first:last + 1]])[0] for r in tasks[1:]]
     _append_rows(book, S.HISTORY, plan.history_rows)
-    write_block(book.sheets[S.TASKS], f"{_col(first)}2", block)
+    write_block(book.sheets[S.TASKS], f"{col_letter(first + 1)}2", block)
     rejected = [s.file for s in batch.submissions if not s.valid]
     alert(book, f"已汇总 {len(result.accepted)} 个文件，退回 {len(rejected)} 个"
                 + (f"（{'、'.join(rejected[:5])}）" if rejected else "")
@@ -172,9 +173,9 @@ def duban_rates(book: xw.Book) -> None:
     rates = [[_number(by_id.at[i, S.RATE]) if i in by_id.index else None] for i in ids]
     extra = [[_number(by_id.at[i, "序时进度"]), by_id.at[i, "灯"]] if i in by_id.index else [None, None] for i in ids]
     sheet = book.sheets[S.TASKS]
-    write_block(sheet, f"{_col(header.index(S.RATE))}2", rates)
+    write_block(sheet, f"{col_letter(header.index(S.RATE) + 1)}2", rates)
     start = header.index(LIGHT_COLUMNS[0]) if LIGHT_COLUMNS[0] in header else len(header)
-    write_block(sheet, f"{_col(start)}1", [LIGHT_COLUMNS] + extra)
+    write_block(sheet, f"{col_letter(start + 1)}1", [LIGHT_COLUMNS] + extra)
     counts = metrics.tasks["灯"].value_counts()
     alert(book, f"已更新完成率和红黄绿灯：红 {counts.get('红', 0)}，黄 {counts.get('黄', 0)}，绿 {counts.get('绿', 0)}。")
 
@@ -228,10 +229,3 @@ def _number(value: Any) -> float | None:
     return None if f != f else f
 
 
-def _col(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        out = chr(65 + rem) + out
-    return out
