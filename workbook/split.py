@@ -284,16 +284,10 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
     result.files, forms = write_unit_workbooks(master, out_dir, with_tasks, period, password, force,
                                                workers=workers or default_workers())
 
-    if in_master:  # new sheets: openpyxl rewrites the workbook
-        wb = open_master_for_edit(master_path)
-        record_issued(wb, forms, result.files)
-        if period != master.settings.period:
-            set_current_period(wb, period)
-        refresh_unit_sheets(wb, master, with_tasks)
-        save_workbook(wb, master_path, expected_sha256=master.sha256)
-        return result
     record_issued_in_file(master_path, forms, result.files, master.sha256,
                           period if period != master.settings.period else None)
+    if in_master:  # new sheets: the one step that lets openpyxl rewrite the workbook
+        refresh_unit_sheets_in_file(master_path, with_tasks)
     return result
 
 
