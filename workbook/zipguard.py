@@ -25,6 +25,8 @@ MAX_RATIO = 200
 MAX_ROWS = 5_000
 MAX_COLS = 60
 
+# Parts no reader of a submission parses (document properties, the theme): not read at all.
+_UNPARSED = ("docProps/", "xl/theme/")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
@@ -108,7 +110,8 @@ def inspect_zip(path: Path) -> ZipReport:
         if any(n.startswith("xl/embeddings/") or "oleobject" in n or n.startswith("xl/activex/") for n in lower):
             add("embedded-object", "文件嵌入了对象（OLE/ActiveX），不予接收，请删除后重新发送")
         for info in infos:
-            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")) or \
+                    info.filename.startswith(_UNPARSED):
                 continue
             is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             whole = is_sheet or info.filename.lower() in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
