@@ -134,8 +134,9 @@ def _render(tables: dict[str, Table], metrics: Metrics, path: Path) -> None:
         "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center", "text_wrap": True}),
         "cell": wb.add_format(base),
         "wrap": wb.add_format({**base, "text_wrap": True, "valign": "top"}),
-        "pct": wb.add_format({**base, "num_format": "0.00%"}),
-        "short": wb.add_format({**base, "num_format": "0.00%", "underline": 1, "font_color": "#C00000"}),
+        "pct": wb.add_format({**base, "num_format": "0.00%", "align": "center"}),
+        "short": wb.add_format({**base, "num_format": "0.00%", "align": "center", "underline": 1,
+                                "font_color": "#C00000"}),
         "date": wb.add_format({**base, "num_format": "yyyy-mm-dd"}),
         "center": wb.add_format({**base, "align": "center"}),
         "note": wb.add_format({"font_name": "宋体", "font_size": 10, "italic": True, "font_color": "#595959"}),
@@ -182,7 +183,9 @@ def _render(tables: dict[str, Table], metrics: Metrics, path: Path) -> None:
         ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
         ws.set_header(f"&L&\"宋体\"&9督查通报&R&\"宋体\"&9{name}")
         ws.set_footer("&C第 &P 页，共 &N 页")
-        ws.write_string(len(table.rows) + 4, 0, _note(name, metrics), f["note"])
+        # On 总体情况 the charts sit beside the table: the note goes below them.
+        note_row = max(len(table.rows) + 4, 36) if name == OVERVIEW else len(table.rows) + 4
+        ws.write_string(note_row, 0, _note(name, metrics), f["note"])
     _charts(wb, sheets, tables)
     wb.close()
 
