@@ -13,8 +13,8 @@ from python_calamine import CalamineWorkbook
 from . import schema as S
 from .master import Master
 from .safe_write import ensure_not_locked, replace_atomically
-from .sheetpatch import SheetEdits, col_number, patch_workbook
-from .text import cell_text
+from .sheetpatch import SheetEdits, patch_workbook
+from .text import cell_text, col_number
 from .validate import Answer, Batch, Submission, validate_paths
 
 # Joint tasks (several lead units) show the least advanced answer.
@@ -82,7 +82,7 @@ def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None
     touched = {a.task_id for sub in result.accepted for a in sub.answers}
     plan.updates = _tracking_updates(master, history + plan.history_rows, touched, now)
     reported = reported_units(history + plan.history_rows, master.settings.period)
-    result.missing_units = [u for u in master.unit_names() if master.tasks_of(u) and u not in reported]
+    result.missing_units = [u for u in master.units_with_tasks() if u not in reported]
     return result, plan
 
 
@@ -93,11 +93,13 @@ def reported_units(history: list[list[Any]], period: str) -> set[str]:
 
 def read_history(master_path: Path) -> list[list[Any]]:
     book = CalamineWorkbook.from_path(str(master_path))
-    if S.HISTORY not in book.sheet_names:
-        return []
-    rows = book.get_sheet_by_name(S.HISTORY).to_python()[1:]
+    return history_rows(book.get_sheet_by_name(S.HISTORY).to_python() if S.HISTORY in book.sheet_names else [])
+
+
+def history_rows(sheet: list[list[Any]]) -> list[list[Any]]:
+    """The data rows of a 进展记录 sheet (header first), each exactly as wide as its columns."""
     width = len(S.HISTORY_COLUMNS)
-    return [(list(r) + [""] * width)[:width] for r in rows if any(v not in ("", None) for v in r)]
+    return [(list(r) + [""] * width)[:width] for r in sheet[1:] if any(v not in ("", None) for v in r)]
 
 
 def _history_row(sub: Submission, a: Answer, now: dt.datetime) -> list[Any]:

@@ -87,6 +87,10 @@ class Master:
     def unit_names(self) -> list[str]:
         return [u[S.UNIT_NAME] for u in self.units]
 
+    def units_with_tasks(self) -> list[str]:
+        """Units of the 单位 sheet that lead at least one task, in sheet order."""
+        return [u for u in self.unit_names() if self.tasks_of(u)]
+
     def tasks_of(self, unit: str) -> list[dict[str, Any]]:
         """The tasks ``unit`` leads, in master order (an index is built on first use)."""
         if self._by_unit is None:

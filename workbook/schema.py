@@ -15,6 +15,7 @@ UNITS = "单位"
 SETTINGS = "设置"
 HISTORY = "进展记录"
 ISSUED = "发放记录"
+MASTER_SHEETS = (TASKS, LEADERS, UNITS, SETTINGS, HISTORY, ISSUED)
 
 # Columns of 任务分解, in order. The first block comes from the published
 # decomposition, the second is tracking filled by collection.

@@ -201,11 +201,11 @@ def refresh_unit_sheets(wb: Workbook, master: Master, units: list[str] | None = 
     A sheet named after the unit is replaced in place, so running again refreshes
     the sheets and never duplicates them.
     """
-    units = units or [u for u in master.unit_names() if master.tasks_of(u)]
+    units = units or master.units_with_tasks()
     written: list[str] = []
     for unit in units:
         form = F.unit_form(master, unit)
-        name = sheet_title(unit, written + sorted(_MASTER_SHEETS))
+        name = sheet_title(unit, written + list(S.MASTER_SHEETS))
         if name in wb.sheetnames:
             index = wb.sheetnames.index(name)
             wb.remove(wb[name])
@@ -215,9 +215,6 @@ def refresh_unit_sheets(wb: Workbook, master: Master, units: list[str] | None = 
         fill_unit_sheet(ws, form)
         written.append(name)
     return written
-
-
-_MASTER_SHEETS = {S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.HISTORY, S.ISSUED}
 
 
 # ------------------------------------------------------------- the split command

@@ -27,6 +27,7 @@ from .quantities import find_quantities, prepare
 from .safe_write import sha256_file
 from .sheetxml import scan_book
 from .text import cell_text, col_letter, is_blank
+from .units import UnitDirectory
 from .xlsx_reader import quiet_native_stderr
 from .zipguard import inspect_zip
 
@@ -62,34 +63,25 @@ class Context:
     period: str
     as_of: dt.date
     statuses: tuple[str, ...]
-    units: list[str]
-    aliases: dict[str, str]
+    units: UnitDirectory
     tasks: dict[str, TaskInfo]
     issued: dict[tuple[str, str], list[tuple[str, list[str]]]]  # (unit, period) → [(digest, ids)]
 
     def canonical(self, name: str) -> str | None:
-        from .units import normalise_unit
-
-        if name in self.units:
-            return name
-        return self.aliases.get(name) or (normalise_unit(name) if normalise_unit(name) in self.units else None)
+        return self.units.canonical(name)
 
 
 def context_from_master(master: Master, issued_rows: list[list[Any]] | None = None) -> Context:
     """The validation context; 发放记录 rows come from the master file unless given."""
-    directory = master.directory()
-    tasks = {}
-    for t in master.tasks:
-        due = t.get(S.DUE)
-        tasks[cell_text(t.get(S.TASK_ID))] = TaskInfo(
-            cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
-            due.date() if isinstance(due, dt.datetime) else due, cell_text(t.get(S.TARGET)))
+    tasks = {cell_text(t.get(S.TASK_ID)): TaskInfo(cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
+                                                   t.get(S.DUE), cell_text(t.get(S.TARGET)))
+             for t in master.tasks}
     s = master.settings
     if issued_rows is None and master.path:
         book = CalamineWorkbook.from_path(str(master.path))
         issued_rows = book.get_sheet_by_name(S.ISSUED).to_python() if S.ISSUED in book.sheet_names else []
-    return Context(s.master_id, s.year, s.period, s.as_of, s.statuses, directory.names, directory.aliases,
-                   tasks, issued_records(issued_rows or []))
+    return Context(s.master_id, s.year, s.period, s.as_of, s.statuses, master.directory(), tasks,
+                   issued_records(issued_rows or []))
 
 
 def issued_records(rows: list[list[Any]]) -> dict[tuple[str, str], list[tuple[str, list[str]]]]:
@@ -269,7 +261,7 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
     if header != F.HEADERS:
         bad = next((i for i in range(width) if i >= len(header) or header[i] != F.HEADERS[i]), 0)
         c.add("header-changed", f"表头被改动（第 {F.HEADER_ROW} 行），请勿插入、删除或移动列", sheet=F.FORM,
-              cell=f"{chr(65 + bad)}{F.HEADER_ROW}")
+              cell=f"{col_letter(bad + 1)}{F.HEADER_ROW}")
         return
 
     def value(r: int, col: str) -> Any:  # r is a 1-based sheet row
@@ -291,7 +283,7 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
             expected = issued_ids
     structure_ok = ids == expected
     if not structure_ok:
-        _explain_rows(c, ids, expected, task_rows)
+        _explain_rows(c, ids, expected)
 
     locked_rows = []
     for r, tid in zip(task_rows, ids):
@@ -309,10 +301,10 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
                 c.add("locked-cell-changed", f"{col}被改动（应为“{want or '空'}”），请勿改动锁定内容",
                       sheet=F.FORM, cell=f"{F.letter(col)}{r}")
     digest = F.locked_digest(ctx.master_id, ctx.year, sub.period, sub.unit, locked_rows)
-    if structure_ok and digest not in {d for d, _ in issued} and not any(
-            f.code == "locked-cell-changed" for f in sub.findings):
+    was_issued = digest in {d for d, _ in issued}
+    if structure_ok and not was_issued and not any(f.code == "locked-cell-changed" for f in sub.findings):
         c.add("digest-mismatch", "锁定内容与下发时不一致（文件被改动过），请使用督查室下发的原表重新填写", sheet=F.FORM)
-    if cell_text(meta.get("摘要SHA256")) != digest and structure_ok and digest in {d for d, _ in issued}:
+    if cell_text(meta.get("摘要SHA256")) != digest and structure_ok and was_issued:
         c.add("meta-edited", "系统信息表 _meta 被改动，请勿改动该表", "warning", sheet=F.META)
 
     if scan is not None:
@@ -340,9 +332,7 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
             break
 
 
-
-
-def _explain_rows(c: _Checker, ids: list[str], expected: list[str], task_rows: list[int]) -> None:
+def _explain_rows(c: _Checker, ids: list[str], expected: list[str]) -> None:
     first = next((i for i in range(max(len(ids), len(expected)))
                   if i >= len(ids) or i >= len(expected) or ids[i] != expected[i]), 0)
     row = F.FIRST_ROW + first
@@ -485,10 +475,7 @@ def _check_footer(c: _Checker, rows: list[list[Any]], start: int, formulas: set[
 
 
 def _as_date(raw: Any, year: int) -> dt.date | None:
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
+    # parse_deadline takes date cells, serials and written dates alike; only a single date will do here.
     deadline = deadline_or_none(raw, year)
     return deadline.due if deadline and deadline.kind == "date" else None
 

@@ -10,9 +10,6 @@ import xlwings as xw
 from workbook import schema as S
 from workbook.master import Master, master_from_rows
 
-MASTER_SHEETS = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.HISTORY, S.ISSUED)
-
-
 def sheet_names(book: xw.Book) -> list[str]:
     return [s.name for s in book.sheets]
 
@@ -25,11 +22,9 @@ def read_sheet(book: xw.Book, name: str) -> list[list[Any]]:
 
 def read_master(book: xw.Book) -> tuple[Master, dict[str, list[list[Any]]]]:
     names = sheet_names(book)
-    rows = {n: read_sheet(book, n) for n in MASTER_SHEETS if n in names}
+    rows = {n: read_sheet(book, n) for n in S.MASTER_SHEETS if n in names}
     master = master_from_rows(rows, book.name)
-    path = Path(book.fullname)
-    if path.is_file():
-        master.path = path
+    master.path = desktop_path(book)
     return master, rows
 
 

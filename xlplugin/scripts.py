@@ -17,7 +17,7 @@ import xlwings as xw
 from workbook import form as F
 from workbook import schema as S
 from workbook.checks import check_master
-from workbook.collect import plan_collect, reported_units
+from workbook.collect import history_rows, plan_collect, reported_units
 from workbook.findings import SEVERITY_LABEL, DubanError
 from workbook.metrics import compute
 from workbook.report import bulletin, table_values
@@ -25,8 +25,7 @@ from workbook.split import issued_rows, sheet_title, write_unit_workbooks
 from workbook.text import col_letter
 from workbook.validate import context_from_master, validate_batch
 
-from .bookio import MASTER_SHEETS, alert, desktop_path, read_master, read_sheet, replace_sheet, sheet_names, \
-    status, write_block
+from .bookio import alert, desktop_path, read_master, replace_sheet, status, write_block
 from .decorators import script
 
 PANEL = "操作台"
@@ -106,12 +105,11 @@ def duban_unit_sheets(book: xw.Book) -> None:
     master, _ = read_master(book)
     _refuse_errors(master)
     blocks = []
-    taken = list(MASTER_SHEETS) + [PANEL, CHECK_SHEET]
-    for unit in master.unit_names():
-        if master.tasks_of(unit):
-            name = sheet_title(unit, taken)
-            taken.append(name)
-            blocks.append((name, _safe_block(F.form_values(F.unit_form(master, unit)))))
+    taken = list(S.MASTER_SHEETS) + [PANEL, CHECK_SHEET]
+    for unit in master.units_with_tasks():
+        name = sheet_title(unit, taken)
+        taken.append(name)
+        blocks.append((name, _safe_block(F.form_values(F.unit_form(master, unit)))))
     for name, values in blocks:
         replace_sheet(book, name, values)
     alert(book, f"已生成 {len(blocks)} 个单位的填报表。")
@@ -122,13 +120,13 @@ def duban_unit_sheets(book: xw.Book) -> None:
 def duban_export_units(book: xw.Book) -> None:
     """导出单位工作簿 (classic desktop): a folder of unit workbooks beside the master."""
     path = _desktop_only(book, "导出单位工作簿")
-    master, _ = read_master(book)
+    master, rows = read_master(book)
     _refuse_errors(master)
     out = path.parent / f"单位填报表_{master.settings.period}"
     out.mkdir(exist_ok=True)
-    units = [u for u in master.unit_names() if master.tasks_of(u)]
-    files, forms = write_unit_workbooks(master, out, units, master.settings.period, force=True, workers=1)
-    _append_rows(book, S.ISSUED, issued_rows(forms, files))
+    files, forms = write_unit_workbooks(master, out, master.units_with_tasks(), master.settings.period,
+                                        force=True, workers=1)
+    _append_rows(book, S.ISSUED, issued_rows(forms, files), rows.get(S.ISSUED))
     alert(book, f"已导出 {len(files)} 个单位工作簿到 {out}。请保存台账（发放记录已更新）。")
 
 
@@ -143,7 +141,7 @@ def duban_collect(book: xw.Book) -> None:
         raise DubanError(f"找不到报送文件夹 {inbox}：请把各单位发回的文件放在台账旁的“报送文件”文件夹中")
     ctx = context_from_master(master, rows.get(S.ISSUED, []))
     batch = validate_batch([inbox], master, ctx, keep_answers=True)
-    history = [(r + [""] * len(S.HISTORY_COLUMNS))[:len(S.HISTORY_COLUMNS)] for r in rows.get(S.HISTORY, [])[1:]]
+    history = history_rows(rows.get(S.HISTORY, []))
     result, plan = plan_collect(batch, history)
     tasks = rows[S.TASKS]
     header = [str(h) for h in tasks[0]]
@@ -152,8 +150,8 @@ def duban_collect(book: xw.Book) -> None:
             if col in header:
                 tasks[row - 1][header.index(col)] = value
     first, last = header.index(S.TRACKING_COLUMNS[0]), max(header.index(c) for c in S.TRACKING_COLUMNS)
-    block = [_safe_block([r[first:last + 1]])[0] for r in tasks[1:]]
-    _append_rows(book, S.HISTORY, plan.history_rows)
+    block = _safe_block([r[first:last + 1] for r in tasks[1:]])
+    _append_rows(book, S.HISTORY, plan.history_rows, rows.get(S.HISTORY))
     write_block(book.sheets[S.TASKS], f"{col_letter(first + 1)}2", block)
     rejected = [s.file for s in batch.submissions if not s.valid]
     alert(book, f"已汇总 {len(result.accepted)} 个文件，退回 {len(rejected)} 个"
@@ -186,7 +184,7 @@ def duban_report(book: xw.Book) -> None:
     """生成报表: the bulletin sheets inside the master (charts are in the `duban report` file)."""
     master, rows = read_master(book)
     metrics = compute(master)
-    history = [(r + [""] * len(S.HISTORY_COLUMNS))[:len(S.HISTORY_COLUMNS)] for r in rows.get(S.HISTORY, [])[1:]]
+    history = history_rows(rows.get(S.HISTORY, []))
     tables = bulletin(master, metrics, reported_units(history, master.settings.period))
     for name, table in tables.items():
         replace_sheet(book, f"通报-{name}", _safe_block(table_values(table)))
@@ -207,13 +205,14 @@ def _desktop_only(book: xw.Book, what: str) -> Path:
     return path
 
 
-def _append_rows(book: xw.Book, sheet_name: str, values: list[list[Any]]) -> None:
+def _append_rows(book: xw.Book, sheet_name: str, values: list[list[Any]], existing: list[list[Any]] | None) -> None:
+    """Append below the ``existing`` rows (as read_master read them: one read per sheet, not two)."""
     if not values:
         return
-    if sheet_name not in sheet_names(book):
+    if existing is None:
         headers = S.ISSUED_COLUMNS if sheet_name == S.ISSUED else S.HISTORY_COLUMNS
         replace_sheet(book, sheet_name, [headers])
-    next_row = max(len(read_sheet(book, sheet_name)), 1) + 1
+    next_row = max(len(existing or []), 1) + 1
     write_block(book.sheets[sheet_name], f"A{next_row}", _safe_block(_plain(values)))
 
 
