@@ -196,3 +196,14 @@ def test_libreoffice_opens_and_converts_a_unit_workbook(split_sample, tmp_path):
     pdf = src / "市科技局_2026年6月.pdf"
     assert pdf.exists(), proc.stderr
     assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 5000
+
+
+def test_master_without_issue_sheet_gets_one(master_copy, tmp_path):
+    wb = openpyxl.load_workbook(master_copy)
+    wb.remove(wb[S.ISSUED])
+    wb.save(master_copy)
+    split_master(master_copy, tmp_path / "out", period="2026-07", units=["市民政局"])
+    wb = openpyxl.load_workbook(master_copy)
+    rows = list(wb[S.ISSUED].iter_rows(values_only=True))
+    assert rows[0] == tuple(S.ISSUED_COLUMNS) and rows[1][:2] == ("2026-07", "市民政局")
+    assert read_master(master_copy).settings.period == "2026-07"

@@ -81,14 +81,15 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def _print_batch(batch: "Batch") -> None:
-    from .findings import Report, _pad, _width
+    from .findings import Report, _pad
+    from .text import display_width
 
     rows = [("文件", "单位", "结论", "错误", "警告")]
     for s in batch.submissions:
         verdict = "未采用" if not s.used else ("通过" if s.valid else "退回")
         counts = Report(findings=s.findings).counts()
         rows.append((s.file, s.unit or "-", verdict, str(counts["error"]), str(counts["warning"])))
-    widths = [max(_width(r[i]) for r in rows) for i in range(5)]
+    widths = [max(display_width(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         print("  ".join(_pad(r[i], widths[i]) for i in range(5)))
     for s in batch.submissions:

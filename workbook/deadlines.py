@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .text import chinese_numerals_to_digits, normalise_text
+from .text import EXCEL_EPOCH, chinese_numerals_to_digits, normalise_text
 
 
 class DeadlineError(ValueError):
@@ -45,7 +45,6 @@ _DATE = re.compile(r"^(\d{1,2})月(\d{1,2})[日号]?$")
 _MONTH = re.compile(r"^(\d{1,2})月(份)?(底|末|末期|内|中旬|上旬|下旬|初|中)?$")
 _QUARTER = re.compile(r"^(?:第)?(\d)季度(?:末|底|内)?$")
 _YEAR_END = re.compile(r"^(年)?(底|末|内|终|年底|年末|年内|全年|年终)$")
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def parse_deadline(text: object, year: int) -> Deadline:
@@ -60,7 +59,7 @@ def parse_deadline(text: object, year: int) -> Deadline:
         return Deadline(text.isoformat(), text, "date")
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if 20000 <= text <= 80000:
-            due = _EXCEL_EPOCH + dt.timedelta(days=int(text))
+            due = EXCEL_EPOCH + dt.timedelta(days=int(text))
             return Deadline(due.isoformat(), due, "date")
         raise DeadlineError(f"完成时限“{text}”不是日期", "unrecognised")
     if text is None or not str(text).strip():

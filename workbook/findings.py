@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Literal
 
+from .text import display_width
+
 Severity = Literal["error", "warning", "info"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -113,20 +115,15 @@ class Report:
             rows.append((SEVERITY_LABEL[f.severity], f.code, where, msg))
         if len(rows) == 1:
             return head
-        widths = [max(_width(r[i]) for r in rows) for i in range(3)]
+        widths = [max(display_width(r[i]) for r in rows) for i in range(3)]
         lines = [
             "  ".join(_pad(r[i], widths[i]) for i in range(3)) + "  " + r[3] for r in rows
         ]
         return "\n".join(lines + [head])
 
 
-def _width(text: str) -> int:
-    # CJK characters take two terminal columns.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - display_width(text))
 
 
 def _cell_key(cell: str) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import schema as S
 from .master import Master, period_label, reporting_day
-from .text import cell_text
+from .text import cell_text, wrapped_lines
 
 FORM = "填报"
 GUIDE = "说明"
@@ -128,9 +128,7 @@ def row_height(values: list[Any]) -> float:
     lines = 1
     for (name, width, _), value in zip(COLUMNS, values):
         if name in WRAP and value:
-            text = str(value)
-            units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-            lines = max(lines, -(-units // max(int(width) - 1, 1)) + text.count("\n"))
+            lines = max(lines, wrapped_lines(str(value), width))
     return 15.0 * min(lines, 27)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from . import schema as S
 from .master import Master
 from .rates import rate_for_task
-from .text import cell_text
+from .text import cell_text, to_date
 
 RED, YELLOW, GREEN = "红", "黄", "绿"
 GROUP_COLUMNS = ["任务数", "已完成", "到期任务", "到期已完成", "到期完成率", "总体完成率", "平均进度", "逾期",
@@ -52,12 +52,6 @@ class Metrics:
     overall: pd.Series
 
 
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value if isinstance(value, dt.date) else None
-
-
 def _number(value: Any) -> float | None:
     try:
         return float(value)
@@ -70,7 +64,7 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
     as_of = as_of or s.as_of
     rows = []
     for t in master.tasks:
-        due = _date(t.get(S.DUE))
+        due = to_date(t.get(S.DUE))
         status = cell_text(t.get(S.STATUS))
         progress = _number(t.get(S.PROGRESS))
         expected = schedule_progress(due, as_of, s.plan_start)

@@ -19,6 +19,7 @@ from .collect import read_history, reported_units
 from .master import Master, read_master
 from .metrics import GREEN, RED, YELLOW, Metrics, compute
 from .safe_write import replace_atomically
+from .text import wrapped_lines
 
 OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, DUE_SOON, INDICATORS, MISSING = (
     "总体情况", "按分管领导", "按牵头单位", "逾期任务", "临期任务", "指标完成情况", "未报送单位")
@@ -32,12 +33,9 @@ class Table:
     rows: list[list[Any]]
     widths: list[float]
     percent: set[str] = field(default_factory=set)  # columns shown as 0.00%
+    percent_rows: set[str] = field(default_factory=set)  # rows (by first cell) shown as 0.00%
     wrap: set[str] = field(default_factory=set)
     shortfall: str = ""  # a percent column underlined red below 100%
-
-
-def _pct(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def _clean(value: Any) -> Any:
@@ -58,13 +56,13 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
     overview = [
         ["任务总数", int(o.get("任务数", 0))], ["已完成", int(o.get("已完成", 0))],
         ["到期任务", int(o.get("到期任务", 0))], ["到期已完成", int(o.get("到期已完成", 0))],
-        ["到期完成率", _pct(o.get("到期完成率"))], ["总体完成率", _pct(o.get("总体完成率"))],
+        ["到期完成率", _clean(o.get("到期完成率"))], ["总体完成率", _clean(o.get("总体完成率"))],
         ["平均进度(%)", _clean(o.get("平均进度"))], ["逾期任务", int(o.get("逾期", 0))],
         ["临期任务", int(o.get("临期", 0))], ["红灯", int(o.get(RED, 0))], ["黄灯", int(o.get(YELLOW, 0))],
         ["绿灯", int(o.get(GREEN, 0))],
     ] + [[f"状态：{st}", n] for st, n in zip(statuses + [NOT_REPORTED], status_counts)]
     tables = {OVERVIEW: Table(f"{s.title or f'{s.year}年重点工作任务'}推进情况（{label}）", ["项目", "数值"],
-                              overview, [24, 16], percent={"数值"})}
+                              overview, [24, 16], percent_rows={"到期完成率", "总体完成率"})}
     group_headers = ["排名", "名称", "任务数", "已完成", "到期任务", "到期已完成", "到期完成率", "总体完成率",
                      "平均进度(%)", "逾期", "临期", RED, YELLOW, GREEN]
     for sheet, frame, key in ((BY_LEADER, metrics.by_leader, S.LEADER), (BY_UNIT, metrics.by_unit, S.LEAD)):
@@ -93,7 +91,7 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
     tables[INDICATORS] = Table(f"主要指标完成情况（{label}）",
                                ["序号", "指标", "目标", "完成情况", "完成率", "牵头单位"],
                                [[_clean(r[S.SERIAL]), r[S.TEXT], r[S.TARGET], r[S.ACTUAL] or NOT_REPORTED,
-                                 _pct(r[S.RATE]), r[S.LEAD]] for _, r in targets.iterrows()],
+                                 _clean(r[S.RATE]), r[S.LEAD]] for _, r in targets.iterrows()],
                                [6, 40, 20, 22, 11, 22], percent={"完成率"}, wrap={"指标", "目标", "完成情况"},
                                shortfall="完成率")
     reported = reported if reported is not None else set()
@@ -155,8 +153,8 @@ def _render(tables: dict[str, Table], metrics: Metrics, path: Path) -> None:
             height = 1
             for c, value in enumerate(row):
                 h = table.headers[c]
-                is_rate = name != OVERVIEW or str(row[0]).endswith("率")
-                if h in table.percent and isinstance(value, (int, float)) and is_rate:
+                as_percent = h in table.percent or row[0] in table.percent_rows
+                if as_percent and isinstance(value, (int, float)) and not isinstance(value, bool):
                     fmt = f["short"] if h == table.shortfall and value < 1 else f["pct"]
                     ws.write_number(r, c, value, fmt)
                 elif isinstance(value, dt.date):
@@ -169,8 +167,7 @@ def _render(tables: dict[str, Table], metrics: Metrics, path: Path) -> None:
                     text = str(value)
                     ws.write_string(r, c, text, f["wrap"] if h in table.wrap else f["cell"])
                     if h in table.wrap:
-                        units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-                        height = max(height, -(-units // max(int(table.widths[c]) - 1, 1)))
+                        height = max(height, wrapped_lines(text, table.widths[c]))
             ws.set_row(r, 15 * min(height, 12) + 3)
         if not table.rows:
             ws.write_string(3, 0, "（无）", f["cell"])

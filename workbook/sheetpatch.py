@@ -18,7 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .sheetxml import scan_book
-from .text import col_letter, col_number
+from .text import EXCEL_EPOCH, col_letter, col_number
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
 _CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?(?:/>|>.*?</(?:\w+:)?c>)", re.S)
@@ -28,7 +28,6 @@ _SHEETDATA = re.compile(rb"<((?:\w+:)?)sheetData\s*/>|<((?:\w+:)?)sheetData\b[^>
 _DIMENSION = re.compile(rb'(<(?:\w+:)?dimension\b[^>]*?\bref=")([^"]*)(")')
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v|is|f)\b")
 _ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4})_")
-_EPOCH = dt.datetime(1899, 12, 30)
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
@@ -100,14 +99,24 @@ def _patch_sheet(xml: bytes, edits: SheetEdits, styles: "_Styles") -> bytes:
     return _grow_dimension(xml, max(rows) if rows else 1, max_col)
 
 
-def _row_styles(row: bytes) -> dict[int, int]:
+def _cells(row: bytes) -> dict[int, bytes]:
+    """The cells of a row element by column number."""
     out = {}
-    for cm in _CELL.finditer(row):
-        head = cm.group(0)[: cm.group(0).find(b">") + 1]
-        ref, style = _ATTR_R.search(head), _ATTR_S.search(head)
-        if ref and ref.group(1) and style:
-            out[col_number(ref.group(1).decode())] = int(style.group(1))
+    for cm in _CELL.finditer(row, row.find(b">") + 1):
+        ref = _ATTR_R.search(cm.group(0)[: cm.group(0).find(b">") + 1])
+        if ref and ref.group(1):
+            out[col_number(ref.group(1).decode())] = cm.group(0)
     return out
+
+
+def _style(cell: bytes) -> int | None:
+    m = _ATTR_S.search(cell[: cell.find(b">") + 1])
+    return int(m.group(1)) if m else None
+
+
+def _row_styles(row: bytes) -> dict[int, int]:
+    styles = {c: _style(cell) for c, cell in _cells(row).items()}
+    return {c: s for c, s in styles.items() if s is not None}
 
 
 def _patch_row(row: bytes | None, r: int, values: dict[int, Any], prefix: bytes, styles: "_Styles",
@@ -115,19 +124,12 @@ def _patch_row(row: bytes | None, r: int, values: dict[int, Any], prefix: bytes,
     cells: dict[int, bytes] = {}
     head = b"<" + prefix + b'row r="' + str(r).encode() + b'">'
     if row is not None:
-        end = row.find(b">") + 1
-        head = re.sub(rb'\s+spans="[^"]*"', b"", row[:end])
+        head = re.sub(rb'\s+spans="[^"]*"', b"", row[: row.find(b">") + 1])
         if head.endswith(b"/>"):
             head = head[:-2] + b">"
-        for cm in _CELL.finditer(row[end:]):
-            ref = _ATTR_R.search(cm.group(0)[: cm.group(0).find(b">") + 1])
-            if ref and ref.group(1):
-                cells[col_number(ref.group(1).decode())] = cm.group(0)
+        cells = _cells(row)
     for c, value in values.items():
-        style = template.get(c)
-        if c in cells:
-            sm = _ATTR_S.search(cells[c][: cells[c].find(b">") + 1])
-            style = int(sm.group(1)) if sm else None
+        style = _style(cells[c]) if c in cells else template.get(c)
         cells[c] = _cell(f"{col_letter(c)}{r}", value, style, prefix, styles, formats.get(c))
     return head + b"".join(cells[c] for c in sorted(cells)) + b"</" + prefix + b"row>"
 
@@ -145,7 +147,7 @@ def _cell(ref: str, value: Any, style: int | None, prefix: bytes, styles: "_Styl
         return f'<{c} r="{ref}"{s} t="b"><{prefix.decode()}v>{int(value)}</{prefix.decode()}v></{c}>'.encode()
     if isinstance(value, (dt.date, dt.datetime)):
         moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-        value = (moment - _EPOCH).total_seconds() / 86400
+        value = (moment - dt.datetime.combine(EXCEL_EPOCH, dt.time())).total_seconds() / 86400
     if isinstance(value, (int, float)):
         return f'<{c} r="{ref}"{s}><{prefix.decode()}v>{value!r}</{prefix.decode()}v></{c}>'.encode()
     text = _ESCAPED.sub(r"_x005F_\1_", str(value))  # Excel reads _xHHHH_ as an escape

@@ -305,18 +305,19 @@ def record_issued_in_file(master_path: Path, forms: list[F.UnitForm], files: dic
         save_workbook(wb, master_path, expected_sha256=expected_sha256)
 
 
-def _period_cells(master_path: Path, period: str) -> dict[tuple[int, int], Any]:
+def _period_settings(period: str) -> dict[str, Any]:
+    """The 设置 values that move with the reporting period."""
     from .master import period_end
+
+    return {S.S_PERIOD: period, S.S_AS_OF: period_end(period)}
+
+
+def _period_cells(master_path: Path, period: str) -> dict[tuple[int, int], Any]:
     from .xlsx_reader import read_sheet_rows
 
-    cells: dict[tuple[int, int], Any] = {}
-    for r, row in enumerate(read_sheet_rows(master_path, S.SETTINGS), start=1):
-        key = str(row[0]).strip() if row else ""
-        if key == S.S_PERIOD:
-            cells[(r, 2)] = period
-        elif key == S.S_AS_OF:
-            cells[(r, 2)] = period_end(period)
-    return cells
+    values = _period_settings(period)
+    return {(r, 2): values[key] for r, row in enumerate(read_sheet_rows(master_path, S.SETTINGS), start=1)
+            if row and (key := str(row[0]).strip()) in values}
 
 
 def record_issued(wb: Workbook, forms: list[F.UnitForm], files: dict[str, Path]) -> None:
@@ -339,14 +340,10 @@ def issued_rows(forms: list[F.UnitForm], files: dict[str, Path]) -> list[list[An
 
 
 def set_current_period(wb: Workbook, period: str) -> None:
-    from .master import period_end
-
-    ws = wb[S.SETTINGS]
-    for row in ws.iter_rows(min_row=2):
-        if row[0].value == S.S_PERIOD:
-            set_value(row[1], period)
-        elif row[0].value == S.S_AS_OF:
-            set_value(row[1], period_end(period))
+    values = _period_settings(period)
+    for row in wb[S.SETTINGS].iter_rows(min_row=2):
+        if row[0].value in values:
+            set_value(row[1], values[row[0].value])
 
 
 def refresh_unit_sheets_in_file(master_path: Path, units: list[str] | None = None) -> list[str]:

@@ -53,7 +53,7 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def to_date(value: object) -> dt.date | None:
@@ -63,7 +63,7 @@ def to_date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 2958465:
-        return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
     if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value.strip()):
         try:
             return dt.date.fromisoformat(value.strip()[:10])
@@ -87,3 +87,13 @@ def col_number(letters: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal or a cell: CJK characters count two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` wraps to in a column ``width`` characters wide."""
+    return -(-display_width(text) // max(int(width) - 1, 1)) + text.count("\n")
