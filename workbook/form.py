@@ -14,7 +14,7 @@ from typing import Any
 
 from . import schema as S
 from .master import Master, period_label, reporting_day
-from .text import cell_text, wrapped_lines
+from .text import cell_text, col_letter, wrapped_lines
 
 FORM = "填报"
 GUIDE = "说明"
@@ -57,7 +57,7 @@ def footer_row(n_tasks: int, label: str) -> int:
 
 
 def letter(column: str) -> str:
-    return chr(ord("A") + COL[column])
+    return col_letter(COL[column] + 1)
 
 
 @dataclass
@@ -153,13 +153,10 @@ def unit_form(master: Master, unit: str, period: str | None = None) -> UnitForm:
                     unit=unit, title=s.title, reporting_day=reporting_day(period, s.report_day),
                     statuses=s.statuses)
     for t in master.tasks_of(unit):
-        due = t.get(S.DUE)
-        if isinstance(due, dt.datetime):
-            due = due.date()
         progress = t.get(S.PROGRESS)
         form.rows.append([
             cell_text(t.get(S.TASK_ID)), cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
-            due, cell_text(t.get(S.TARGET)),
+            t.get(S.DUE), cell_text(t.get(S.TARGET)),
             cell_text(t.get(S.STATUS)), int(float(progress)) if _is_number(progress) else None,
             cell_text(t.get(S.ACTUAL)), cell_text(t.get(S.NARRATIVE)), cell_text(t.get(S.PROBLEMS)),
             cell_text(t.get(S.NEXT_STEPS)),

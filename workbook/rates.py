@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import schema as S
+from .findings import Report
 from .quantities import RELATIVE, Quantity, find_quantities, prepare
+from .text import cell_text, col_letter
+from .xlsx_reader import open_book, sheet_rows
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from .findings import Report
     from .master import Master
 
 _DONE = re.compile(r"已|完成|建成|投用|投产|实现|达到|达成|落地|开工|挂牌|举办|办好|通过|获批|启动")
@@ -79,9 +81,6 @@ def _rate(target: Quantity, got: list[Quantity]) -> float | None:
 
 def reference_growth(master: "Master") -> str | None:
     """The GDP growth target of the plan: the reference of 与经济增长同步 targets."""
-    from . import schema as S
-    from .text import cell_text
-
     for t in master.tasks:
         if "生产总值" in cell_text(t.get(S.TEXT)) and cell_text(t.get(S.TARGET)):
             return cell_text(t.get(S.TARGET))
@@ -95,21 +94,15 @@ def rate_for_task(target: str, actual: str, master: "Master") -> float | None:
     return completion_rate(target, actual, reference)
 
 
-def check_indicator_table(path: "Path", reference: str | None = None) -> "Report":
+def check_indicator_table(path: Path, reference: str | None = None) -> Report:
     """Compare the rates an indicator table states (完成率) with the computed ones.
 
     The table's header row names 目标, 完成情况 and 完成率 (any sheet, any
     position, as published tables lay them out); a stated rate more than 0.01
     percentage point away from the computed rate is a finding.
     """
-    from pathlib import Path as _Path
-
-    from .findings import Report
-    from .text import cell_text
-    from .xlsx_reader import open_book, sheet_rows
-
     report = Report()
-    book = open_book(_Path(path))
+    book = open_book(Path(path))
     checked = 0
     for sheet in book.sheet_names:
         rows = sheet_rows(book, sheet)
@@ -119,14 +112,14 @@ def check_indicator_table(path: "Path", reference: str | None = None) -> "Report
             continue
         header = [cell_text(v) for v in rows[header_at]]
         col = {name: header.index(name) for name in ("目标", "完成情况", "完成率")}
-        letter = chr(65 + col["完成率"]) if col["完成率"] < 26 else "?"
+        letter = col_letter(col["完成率"] + 1)
         for r, row in enumerate(rows[header_at + 1:], start=header_at + 2):
             stated = _stated(row[col["完成率"]] if col["完成率"] < len(row) else None)
             if stated is None:
                 continue
             computed = completion_rate(cell_text(row[col["目标"]]), cell_text(row[col["完成情况"]]), reference)
             checked += 1
-            where = {"file": _Path(path).name, "sheet": sheet, "cell": f"{letter}{r}"}
+            where = {"file": Path(path).name, "sheet": sheet, "cell": f"{letter}{r}"}
             if computed is None:
                 report.add("rate-not-computable", "完成率无法由目标和完成情况算出（计量单位不同或无数值），请核对",
                            "warning", **where)
