@@ -17,9 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import synthetic_master  # noqa: E402
+
 from workbook import form as F  # noqa: E402
 from workbook.master import read_master  # noqa: E402
-from workbook.split import default_workers, record_issued_in_file, unit_file_name, write_unit_workbooks  # noqa: E402
+from workbook.split import (  # noqa: E402
+    default_workers,
+    record_issued_in_file,
+    unit_file_name,
+    write_unit_workbooks,
+)
 
 
 def bare(forms: list[F.UnitForm], out: Path) -> None:

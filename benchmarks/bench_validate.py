@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from common import synthetic_master  # noqa: E402
+
 from workbook.filling import fill_unit_file  # noqa: E402
 from workbook.split import split_master  # noqa: E402
 from workbook.validate import validate_paths  # noqa: E402

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from workbook import schema as S
+from workbook.language.units import unit_kind
 from workbook.master import Master, Settings, master_workbook
-from workbook.units import unit_kind
 
 MONTH_ENDS = ["3月底", "6月底", "9月30日前", "10月底", "12月底", "年底前", "上半年", "三季度末"]
 
@@ -27,7 +27,7 @@ def synthetic_master(units: int, tasks_per_unit: int, path: Path) -> Master:
                 S.LEAD: name, S.LEADER: f"领导{u % 10}", S.DEADLINE_TEXT: deadline,
                 S.DUE: None, S.TARGET: f"{k + 3}个以上" if k % 4 == 0 else "", "_row": serial + 1,
             })
-    from workbook.deadlines import parse_deadline
+    from workbook.language.deadlines import parse_deadline
 
     for t in tasks:
         t[S.DUE] = parse_deadline(t[S.DEADLINE_TEXT], 2026).due

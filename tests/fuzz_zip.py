@@ -82,6 +82,7 @@ def run(seed_file: Path, ctx: Context, seconds: float, rng_seed: int = 0) -> int
 
 def _setup() -> tuple[Path, Context]:
     from corpus.make_corpus import build
+
     from workbook.master import read_master
     from workbook.validate import context_from_master
 

@@ -4,11 +4,11 @@ import shutil
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
-
 import zipcraft
+from python_calamine import CalamineWorkbook
 from test_validate import AS_OF, UNIT, setter, unit_edit
-from workbook import safe_write
+
+from workbook.ooxml import safe_write
 from workbook import schema as S
 from workbook.cli import main
 from workbook.collect import collect
@@ -224,7 +224,7 @@ def test_process_killed_between_temp_write_and_replace(office, tmp_path):
     before = master.read_bytes()
     script = (
         "import sys, time, os\n"
-        "from workbook import safe_write\n"
+        "from workbook.ooxml import safe_write\n"
         "def hang(src, dst):\n"
         "    print('written', flush=True)\n"
         "    time.sleep(60)\n"

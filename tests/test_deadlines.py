@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from workbook.deadlines import DeadlineError, parse_deadline
+from workbook.language.deadlines import DeadlineError, parse_deadline
 
 D = dt.date
 

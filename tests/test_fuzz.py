@@ -9,12 +9,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import fuzz_zip
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import fuzz_zip
 from workbook import form as F
 from workbook.collect import collect
 from workbook.master import read_master

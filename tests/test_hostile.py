@@ -11,8 +11,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from corpus.make_corpus import build
+
 from workbook import schema as S
 from workbook.collect import collect
 from workbook.master import read_master

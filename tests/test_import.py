@@ -3,8 +3,8 @@ import shutil
 
 import openpyxl
 import pytest
-
 from conftest import SOURCE
+
 from workbook import schema as S
 from workbook.findings import DubanError
 from workbook.importer import import_decomposition, import_to_file

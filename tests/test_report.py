@@ -2,13 +2,21 @@ import datetime as dt
 
 import openpyxl
 import pytest
-
 from test_checks import edit
+
 from workbook import schema as S
+from workbook.language.rates import completion_rate
 from workbook.master import read_master
 from workbook.metrics import compute, light, schedule_progress
-from workbook.rates import completion_rate
-from workbook.report import BY_LEADER, BY_UNIT, INDICATORS, MISSING, OVERDUE, OVERVIEW, write_report
+from workbook.report import (
+    BY_LEADER,
+    BY_UNIT,
+    INDICATORS,
+    MISSING,
+    OVERDUE,
+    OVERVIEW,
+    write_report,
+)
 
 D = dt.date
 
@@ -75,7 +83,7 @@ def small_master(master_copy):
         ws.cell(r, 11).value = status or None
         ws.cell(r, 12).value = progress
         ws.cell(r, 8).value = deadline
-        from workbook.deadlines import parse_deadline
+        from workbook.language.deadlines import parse_deadline
         ws.cell(r, 9).value = parse_deadline(deadline, 2026).due
     wb.save(master_copy)
     return read_master(master_copy)
@@ -146,7 +154,7 @@ def test_report_cli(master_copy, tmp_path):
 
 def test_stated_rates_are_checked(tmp_path):
     from workbook.cli import main
-    from workbook.rates import check_indicator_table
+    from workbook.indicators import check_indicator_table
 
     wb = openpyxl.Workbook()
     ws = wb.active

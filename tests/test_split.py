@@ -7,14 +7,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
-
 from test_checks import edit
+
 from workbook import form as F
 from workbook import schema as S
 from workbook.cli import main
 from workbook.findings import DubanError
 from workbook.master import read_master
-from workbook.split import (refresh_unit_sheets_in_file, safe_filename, sheet_title, split_master)
+from workbook.split import (
+    refresh_unit_sheets_in_file,
+    safe_filename,
+    sheet_title,
+    split_master,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "市发改委_2026年6月.xlsx"
 

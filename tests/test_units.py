@@ -1,5 +1,10 @@
-from workbook.quantities import extract_target
-from workbook.units import UnitDirectory, normalise_unit, split_units, unit_kind
+from workbook.language.quantities import extract_target
+from workbook.language.units import (
+    UnitDirectory,
+    normalise_unit,
+    split_units,
+    unit_kind,
+)
 
 
 def test_split_shares_the_suffix_written_once():

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 import zipcraft
+
 from workbook import form as F
-from workbook import zipguard
+from workbook.ooxml import zipguard
 from workbook.cli import main
 from workbook.filling import fill_unit_file
 from workbook.master import read_master

@@ -2,17 +2,16 @@ import datetime as dt
 import shutil
 
 import pytest
-
-from workbook import form as F
-from workbook import schema as S
-from workbook.collect import collect
-from workbook.filling import fill_unit_file
-from workbook.split import split_master
 from xlremote import apply, run_script, sheets_from_file
 from xlwings.server import custom_functions_meta, custom_scripts_meta
 
 import xlplugin.functions as functions
 import xlplugin.scripts as scripts
+from workbook import form as F
+from workbook import schema as S
+from workbook.collect import collect
+from workbook.filling import fill_unit_file
+from workbook.split import split_master
 
 
 @pytest.fixture

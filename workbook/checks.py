@@ -7,10 +7,10 @@ from collections import Counter
 from typing import Any
 
 from . import schema as S
-from .deadlines import DeadlineError, parse_deadline
 from .findings import Report
+from .language.deadlines import DeadlineError, parse_deadline
+from .language.text import cell_text, is_blank
 from .master import Master
-from .text import cell_text, is_blank
 
 
 def check_master(master: Master) -> Report:

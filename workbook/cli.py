@@ -82,7 +82,7 @@ def _progress_bar(done: int, total: int) -> None:
 
 def _print_batch(batch: "Batch") -> None:
     from .findings import Report, _pad
-    from .text import display_width
+    from .language.text import display_width
 
     rows = [("文件", "单位", "结论", "错误", "警告")]
     for s in batch.submissions:
@@ -153,7 +153,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_rates(args: argparse.Namespace) -> int:
-    from .rates import check_indicator_table
+    from .indicators import check_indicator_table
 
     report = check_indicator_table(Path(args.table), args.reference)
     return _emit(report, args.json, f"核对指标表 {args.table} 中的完成率（{report.stats['checked']} 行）")

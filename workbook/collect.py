@@ -11,10 +11,10 @@ from typing import Any, Callable, Iterable
 from python_calamine import CalamineWorkbook
 
 from . import schema as S
+from .language.text import cell_text, col_number
 from .master import Master
-from .safe_write import ensure_not_locked, replace_atomically
-from .sheetpatch import SheetEdits, patch_workbook
-from .text import cell_text, col_number
+from .ooxml.safe_write import ensure_not_locked, replace_atomically
+from .ooxml.sheetpatch import SheetEdits, patch_workbook
 from .validate import Answer, Batch, Submission, validate_paths
 
 # Joint tasks (several lead units) show the least advanced answer.
@@ -153,7 +153,7 @@ def combine(rows_by_unit: dict[str, list[Any]]) -> dict[str, Any]:
 
 def _tracking_updates(master: Master, history: list[list[Any]], touched: set[str],
                       now: dt.datetime) -> dict[int, dict[str, Any]]:
-    from .rates import rate_for_task
+    from .indicators import rate_for_task
 
     period = master.settings.period
     latest = latest_answers(history, period)

@@ -11,8 +11,8 @@ from openpyxl.styles import PatternFill
 
 from . import require_safe_xml
 from .findings import SEVERITY_LABEL
-from .safe_write import replace_atomically
-from .styles import print_setup, write_table
+from .ooxml.safe_write import replace_atomically
+from .ooxml.styles import print_setup, write_table
 from .validate import Batch, Submission
 
 ERROR_FILL = PatternFill("solid", fgColor="FF9999")

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from . import form as F
 from . import schema as S
-from .quantities import find_quantities
+from .language.quantities import find_quantities
 
 NARRATIVES = ["已完成方案制定并组织实施，各项工作按计划推进。", "项目已开工建设，累计完成投资约六成。",
               "已召开专题会议部署，正在推进前期手续办理。", "已完成年度目标任务，正在总结验收。"]

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Literal
 
-from .text import display_width
+from .language.text import display_width
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}

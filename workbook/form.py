@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema as S
+from .language.text import cell_text, col_letter, wrapped_lines
 from .master import Master, period_label, reporting_day
-from .text import cell_text, col_letter, wrapped_lines
 
 FORM = "填报"
 GUIDE = "说明"

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 from .checks import check_master
-from .decomposition import parse_decomposition, read_source_rows
 from .findings import Report
 from .master import Master, build_master, write_new_master
+from .sources.decomposition import parse_decomposition, read_source_rows
 
 
 def import_decomposition(source: Path, year: int, period: str | None = None,

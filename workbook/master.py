@@ -13,16 +13,20 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from . import schema as S
 from . import require_safe_xml
-from .decomposition import Decomposition, main_target_expression, place_main_targets
-from .deadlines import deadline_or_none
+from . import schema as S
 from .findings import DubanError, Report
-from .safe_write import save_workbook, sha256_file
-from .styles import print_setup, write_table
-from .text import cell_text, is_blank, to_date
-from .units import UnitDirectory, join_units, unit_kind
-from .xlsx_reader import open_book, sheet_rows
+from .language.deadlines import deadline_or_none
+from .language.text import cell_text, is_blank, to_date
+from .language.units import UnitDirectory, join_units, unit_kind
+from .ooxml.safe_write import save_workbook, sha256_file
+from .ooxml.styles import print_setup, write_table
+from .ooxml.xlsx_reader import open_book, sheet_rows
+from .sources.decomposition import (
+    Decomposition,
+    main_target_expression,
+    place_main_targets,
+)
 
 
 @dataclass
@@ -222,7 +226,7 @@ def light_fills(ws: Any, ref: str) -> None:
     """Conditional formats that colour 红/黄/绿 cells, so scripts only write the words."""
     from openpyxl.formatting.rule import CellIsRule
 
-    from .styles import LIGHT_FILLS
+    from .ooxml.styles import LIGHT_FILLS
 
     for word, fill in LIGHT_FILLS.items():
         ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))

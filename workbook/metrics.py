@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from . import schema as S
+from .indicators import rate_for_task
+from .language.text import cell_text, to_date
 from .master import Master
-from .rates import rate_for_task
-from .text import cell_text, to_date
 
 RED, YELLOW, GREEN = "红", "黄", "绿"
 GROUP_COLUMNS = ["任务数", "已完成", "到期任务", "到期已完成", "到期完成率", "总体完成率", "平均进度", "逾期",

@@ -16,10 +16,10 @@ import xlsxwriter
 
 from . import schema as S
 from .collect import read_history, reported_units
+from .language.text import wrapped_lines
 from .master import Master, read_master
 from .metrics import GREEN, RED, YELLOW, Metrics, compute
-from .safe_write import replace_atomically
-from .text import wrapped_lines
+from .ooxml.safe_write import replace_atomically
 
 OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, DUE_SOON, INDICATORS, MISSING = (
     "总体情况", "按分管领导", "按牵头单位", "逾期任务", "临期任务", "指标完成情况", "未报送单位")

@@ -20,10 +20,20 @@ from . import schema as S
 from .checks import check_master
 from .findings import DubanError, Report
 from .master import Master, open_master_for_edit, parse_period, read_master
-from .safe_write import replace_atomically, save_workbook
-from .sheetpatch import PatchError, SheetEdits, patch_workbook
-from .styles import BODY_FONT, BORDER, CENTER, HEADER_FILL, HEADER_FONT, INPUT_FILL, TITLE_FONT, WRAP, \
-    print_setup, set_value
+from .ooxml.safe_write import replace_atomically, save_workbook
+from .ooxml.sheetpatch import PatchError, SheetEdits, patch_workbook
+from .ooxml.styles import (
+    BODY_FONT,
+    BORDER,
+    CENTER,
+    HEADER_FILL,
+    HEADER_FONT,
+    INPUT_FILL,
+    TITLE_FONT,
+    WRAP,
+    print_setup,
+    set_value,
+)
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -313,7 +323,7 @@ def _period_settings(period: str) -> dict[str, Any]:
 
 
 def _period_cells(master_path: Path, period: str) -> dict[tuple[int, int], Any]:
-    from .xlsx_reader import read_sheet_rows
+    from .ooxml.xlsx_reader import read_sheet_rows
 
     values = _period_settings(period)
     return {(r, 2): values[key] for r, row in enumerate(read_sheet_rows(master_path, S.SETTINGS), start=1)

@@ -1,6 +1,6 @@
 """``duban validate``: checking the workbooks units send back.
 
-Each file is checked on its raw zip first (:mod:`workbook.zipguard`), then its
+Each file is checked on its raw zip first (:mod:`workbook.ooxml.zipguard`), then its
 values are read with python-calamine and its formulas, merges and hidden rows
 from the raw XML. Nothing in a submitted file is executed or evaluated.
 """
@@ -20,16 +20,16 @@ from python_calamine import CalamineWorkbook
 
 from . import form as F
 from . import schema as S
-from .deadlines import deadline_or_none
 from .findings import DubanError, Finding, Report
+from .language.deadlines import deadline_or_none
+from .language.quantities import find_quantities, prepare
+from .language.text import cell_text, col_letter, is_blank
+from .language.units import UnitDirectory
 from .master import Master, period_label, read_master
-from .quantities import find_quantities, prepare
-from .safe_write import sha256_file
-from .sheetxml import scan_book
-from .text import cell_text, col_letter, is_blank
-from .units import UnitDirectory
-from .xlsx_reader import quiet_native_stderr
-from .zipguard import inspect_zip
+from .ooxml.safe_write import sha256_file
+from .ooxml.sheetxml import scan_book
+from .ooxml.xlsx_reader import quiet_native_stderr
+from .ooxml.zipguard import inspect_zip
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 FOREIGN_SUFFIXES = (".xls", ".et", ".ett", ".csv", ".ods", ".wps", ".numbers", ".xlsb")

@@ -10,6 +10,7 @@ import xlwings as xw
 from workbook import schema as S
 from workbook.master import Master, master_from_rows
 
+
 def sheet_names(book: xw.Book) -> list[str]:
     return [s.name for s in book.sheets]
 

@@ -9,11 +9,11 @@ import datetime as dt
 from typing import Any
 
 from workbook import schema as S
-from workbook.deadlines import DeadlineError, parse_deadline
+from workbook.language.deadlines import DeadlineError, parse_deadline
+from workbook.language.rates import completion_rate
+from workbook.language.text import cell_text, to_date
+from workbook.language.units import normalise_unit
 from workbook.metrics import light, schedule_progress
-from workbook.rates import completion_rate
-from workbook.text import cell_text, to_date
-from workbook.units import normalise_unit
 
 from .decorators import func
 

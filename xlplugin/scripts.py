@@ -19,10 +19,10 @@ from workbook import schema as S
 from workbook.checks import check_master
 from workbook.collect import history_rows, plan_collect, reported_units
 from workbook.findings import SEVERITY_LABEL, DubanError
+from workbook.language.text import col_letter
 from workbook.metrics import compute
 from workbook.report import bulletin, table_values
 from workbook.split import issued_rows, sheet_title, write_unit_workbooks
-from workbook.text import col_letter
 from workbook.validate import context_from_master, validate_batch
 
 from .bookio import alert, desktop_path, read_master, replace_sheet, status, write_block

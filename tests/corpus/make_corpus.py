@@ -23,8 +23,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parents[1]))
 
 import openpyxl  # noqa: E402
-
 import zipcraft  # noqa: E402
+
 from workbook import form as F  # noqa: E402
 from workbook.filling import fill_unit_file  # noqa: E402
 from workbook.importer import import_to_file  # noqa: E402

@@ -14,8 +14,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .findings import Finding
-from .text import col_number
+from ..findings import Finding
+from ..language.text import col_number
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 500

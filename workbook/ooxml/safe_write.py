@@ -18,7 +18,7 @@ from typing import Callable
 
 from openpyxl import Workbook
 
-from .findings import DubanError
+from ..findings import DubanError
 
 
 class MasterLockedError(DubanError):

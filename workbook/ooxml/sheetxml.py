@@ -1,7 +1,7 @@
 """What values alone do not show: formulas, merged cells, hidden rows and sheet states.
 
 Read from the raw parts with regular expressions (no XML parser, so nothing to
-expand), after :mod:`workbook.zipguard` has bounded every part and refused DTDs.
+expand), after :mod:`workbook.ooxml.zipguard` has bounded every part and refused DTDs.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _attrs(tag: bytes) -> dict[str, str]:
 def scan_book(path: Path, wanted: tuple[str, ...], parts: dict[str, bytes] | None = None) -> BookScan:
     """Sheet states and part names from workbook.xml, and scans of the ``wanted`` sheets.
 
-    ``parts`` holds the XML already read by :mod:`workbook.zipguard` (DTDs
+    ``parts`` holds the XML already read by :mod:`workbook.ooxml.zipguard` (DTDs
     already refused); anything missing there is read from the file.
     """
     out = BookScan()

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import schema as S
-from .findings import DubanError, Report
-from .quantities import extract_target
-from .text import cell_text, normalise_text
-from .units import UnitName, split_units
+from .. import schema as S
+from ..findings import DubanError, Report
+from ..language.quantities import extract_target
+from ..language.text import cell_text, normalise_text
+from ..language.units import UnitName, split_units
 
 _LEADER = re.compile(
     r"^(?P<name>\S+?)(?:分管领域|分管工作|分管|负责)(?:共)?(?P<n>\d+)项"
@@ -72,7 +72,7 @@ def read_source_rows(path: Path) -> list[list[str]]:
         raise DubanError(f"文件过大（超过 20 MB）：{path}")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        from .xlsx_reader import read_sheet_rows
+        from ..ooxml.xlsx_reader import read_sheet_rows
 
         return [[cell_text(v) for v in row] for row in read_sheet_rows(path)]
     if suffix not in (".txt", ".tsv", ".csv", ""):

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 from python_calamine import CalamineWorkbook
 
-from .findings import DubanError
+from ..findings import DubanError
 
 
 def open_book(path: Path) -> CalamineWorkbook:

@@ -1,0 +1,1 @@
+"""Chinese planning language: text, unit names, deadlines (完成时限), quantities and completion rates."""

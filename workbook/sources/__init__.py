@@ -1,0 +1,1 @@
+"""Readers of published task decompositions (分解方案)."""
