@@ -165,6 +165,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.dir))
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from xlplugin.serve import serve
+    except ImportError:
+        raise DubanError("未安装 Excel 组件：请运行 pip install 'duban[server]'") from None
+
+    return serve(args.host, args.port, args.workers, args.certfile, args.keyfile, args.data_dir, args.users,
+                 args.max_request_mb)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="duban", description="督办：任务分解台账、单位填报、汇总与通报")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -217,6 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="“与经济增长同步”类指标的参照目标，如 5.5%%左右")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rates)
+
+    p = sub.add_parser("serve", help="启动 xlwings Server，供 Excel 加载项使用督办函数和按钮")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；对内网开放用 0.0.0.0）")
+    p.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    p.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1）")
+    p.add_argument("--certfile", type=Path, help="HTTPS 证书（PEM）")
+    p.add_argument("--keyfile", type=Path, help="HTTPS 私钥（PEM）")
+    p.add_argument("--data-dir", type=Path, help="数据文件夹：每个督查室一个以台账编号命名的子文件夹")
+    p.add_argument("--users", type=Path, help="用户与令牌文件（JSON），启用身份验证")
+    p.add_argument("--max-request-mb", type=int, default=20, help="单个请求的上限（MB，默认 20）")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="在自带样例上演示全部步骤")
     p.add_argument("dir", nargs="?", default="duban-demo", help="输出目录（默认 ./duban-demo）")

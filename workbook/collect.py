@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from python_calamine import CalamineWorkbook
-
 from . import schema as S
 from .language.text import cell_text, col_number
 from .master import Master
@@ -92,6 +90,8 @@ def reported_units(history: list[list[Any]], period: str) -> set[str]:
 
 
 def read_history(master_path: Path) -> list[list[Any]]:
+    from python_calamine import CalamineWorkbook  # here, not above: the Excel plugin runs without it (Pyodide)
+
     book = CalamineWorkbook.from_path(str(master_path))
     return history_rows(book.get_sheet_by_name(S.HISTORY).to_python() if S.HISTORY in book.sheet_names else [])
 

@@ -14,9 +14,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
-
-from python_calamine import CalamineWorkbook
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import form as F
 from . import schema as S
@@ -30,6 +28,9 @@ from .ooxml.safe_write import sha256_file
 from .ooxml.sheetxml import scan_book
 from .ooxml.xlsx_reader import quiet_native_stderr
 from .ooxml.zipguard import inspect_zip
+
+if TYPE_CHECKING:  # imported where files are read: the Excel plugin imports this module without it (Pyodide)
+    from python_calamine import CalamineWorkbook
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 FOREIGN_SUFFIXES = (".xls", ".et", ".ett", ".csv", ".ods", ".wps", ".numbers", ".xlsb")
@@ -78,6 +79,8 @@ def context_from_master(master: Master, issued_rows: list[list[Any]] | None = No
              for t in master.tasks}
     s = master.settings
     if issued_rows is None and master.path:
+        from python_calamine import CalamineWorkbook
+
         book = CalamineWorkbook.from_path(str(master.path))
         issued_rows = book.get_sheet_by_name(S.ISSUED).to_python() if S.ISSUED in book.sheet_names else []
     return Context(s.master_id, s.year, s.period, s.as_of, s.statuses, master.directory(), tasks,
@@ -170,6 +173,8 @@ def _validate(sub: Submission, ctx: Context) -> None:
     if not guard.ok:
         return
     sub.sha256 = sha256_file(path)
+    from python_calamine import CalamineWorkbook
+
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names

@@ -10,6 +10,11 @@ import xlwings as xw
 from workbook import schema as S
 from workbook.master import Master, master_from_rows
 
+from .decorators import CLASSIC, LITE
+
+PANEL = "操作台"
+STATUS_CELL = "B3"  # on the panel: where every script says what it did (Lite has no message box)
+
 
 def sheet_names(book: xw.Book) -> list[str]:
     return [s.name for s in book.sheets]
@@ -30,7 +35,12 @@ def read_master(book: xw.Book) -> tuple[Master, dict[str, list[list[Any]]]]:
 
 
 def desktop_path(book: xw.Book) -> Path | None:
-    """The master's file on disk (classic desktop Excel), else None (Lite/Server)."""
+    """The master's file on disk in classic desktop Excel; None in Lite and Server.
+
+    Under the server the book's name comes from the client, so it never names a path.
+    """
+    if not CLASSIC:
+        return None
     try:
         path = Path(book.fullname)
     except Exception:
@@ -64,6 +74,11 @@ def status(book: xw.Book, text: str | None) -> None:
 
 
 def alert(book: xw.Book, message: str, title: str = "督办") -> None:
+    """A message box (classic, Server) and the panel's status cell (every route that has the panel)."""
+    if PANEL in sheet_names(book):
+        book.sheets[PANEL][STATUS_CELL].value = "'" + message if message[:1] in "=+-@" else message
+    if LITE:
+        return
     try:
         book.app.alert(message, title=title)
     except Exception:

@@ -1,4 +1,4 @@
-"""Cell functions (UDFs): =DUBAN_DEADLINE(...), =DUBAN_RATE(...) and friends.
+"""Cell functions: =DUBAN.DEADLINE(...) in Server and Lite, =DUBAN_DEADLINE(...) in classic Excel.
 
 Bad arguments give a short Chinese text in the cell, never a traceback.
 """
@@ -15,7 +15,7 @@ from workbook.language.text import cell_text, to_date
 from workbook.language.units import normalise_unit
 from workbook.metrics import light, schedule_progress
 
-from .decorators import func
+from .decorators import excel_func
 
 _DEFAULT_YEAR = dt.date.today().year
 
@@ -39,9 +39,9 @@ def _as_of(value: Any) -> dt.date:
     return date
 
 
-@func
+@excel_func("DEADLINE")
 def DUBAN_DEADLINE(text: Any, year: Any = None) -> Any:
-    """完成时限文字转截止日期，如 =DUBAN_DEADLINE("6月底前", 2026)；无固定日期时返回空。"""
+    """完成时限文字转截止日期，参数如 ("6月底前", 2026)；无固定日期时返回空。"""
     try:
         deadline = parse_deadline(text, _year(year) if year not in (None, "") else _DEFAULT_YEAR)
     except (DeadlineError, ValueError) as exc:
@@ -49,9 +49,9 @@ def DUBAN_DEADLINE(text: Any, year: Any = None) -> Any:
     return deadline.due if deadline.due else ""
 
 
-@func
+@excel_func("DAYS_LEFT")
 def DUBAN_DAYS_LEFT(text: Any, year: Any = None, as_of: Any = None) -> Any:
-    """距截止日期的天数（负数为已逾期），如 =DUBAN_DAYS_LEFT("9月30日前", 2026, TODAY())。"""
+    """距截止日期的天数（负数为已逾期），参数如 ("9月30日前", 2026, TODAY())。"""
     try:
         deadline = parse_deadline(text, _year(year) if year not in (None, "") else _DEFAULT_YEAR)
         return (deadline.due - _as_of(as_of)).days if deadline.due else ""
@@ -59,16 +59,16 @@ def DUBAN_DAYS_LEFT(text: Any, year: Any = None, as_of: Any = None) -> Any:
         return f"错误：{exc}"
 
 
-@func
+@excel_func("RATE")
 def DUBAN_RATE(target: Any, actual: Any, reference: Any = None) -> Any:
-    """指标完成率（比例，设置为百分比格式），如 =DUBAN_RATE("6.5%左右", "7.8%")；无法计算时返回空。"""
+    """指标完成率（比例，设置为百分比格式），参数如 ("6.5%左右", "7.8%")；无法计算时返回空。"""
     rate = completion_rate(cell_text(target), cell_text(actual), cell_text(reference) or None)
     return "" if rate is None else rate
 
 
-@func
+@excel_func("LIGHT")
 def DUBAN_LIGHT(deadline_text: Any, status: Any, progress: Any = None, as_of: Any = None) -> Any:
-    """红黄绿灯，如 =DUBAN_LIGHT("10月底", "序时推进", 50, "2026-06-30")。"""
+    """红黄绿灯，参数如 ("10月底", "序时推进", 50, "2026-06-30")。"""
     try:
         day = _as_of(as_of)
         deadline = parse_deadline(deadline_text, day.year)
@@ -79,7 +79,7 @@ def DUBAN_LIGHT(deadline_text: Any, status: Any, progress: Any = None, as_of: An
     return light(cell_text(status), value, deadline.due, day, expected, S.DEFAULT_LAG_RED, S.DEFAULT_DUE_SOON)
 
 
-@func
+@excel_func("UNIT")
 def DUBAN_UNIT(name: Any) -> str:
-    """规范单位名称：去掉空格、全角转半角，如 =DUBAN_UNIT("呼和浩特 职业技术大学")。"""
+    """规范单位名称：去掉空格、全角转半角，参数如 ("呼和浩特 职业技术大学")。"""
     return normalise_unit(name)

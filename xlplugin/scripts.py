@@ -25,10 +25,10 @@ from workbook.report import bulletin, table_values
 from workbook.split import issued_rows, sheet_title, write_unit_workbooks
 from workbook.validate import context_from_master, validate_batch
 
-from .bookio import alert, desktop_path, read_master, replace_sheet, status, write_block
-from .decorators import script
+from . import datadir
+from .bookio import PANEL, alert, desktop_path, read_master, replace_sheet, status, write_block
+from .decorators import ON_SERVER, script
 
-PANEL = "操作台"
 CHECK_SHEET = "校验结果"
 LIGHT_COLUMNS = [S.SCHEDULE, S.LIGHT]
 
@@ -44,9 +44,25 @@ BUTTONS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _button(name: str) -> dict[str, Any]:
+# Under xlwings Server, scripts that write files in the data folder run only for
+# users who hold this role (xlwings-server's authentication; see the README).
+WRITER_ROLE = "duban.write"
+
+
+def _button(name: str, writes_files: bool = False) -> dict[str, Any]:
     caption, shape, cell = BUTTONS[name]
-    return {"name": caption, "button": f"[{shape}]{PANEL}!{cell}", "show_taskpane": False}
+    options: dict[str, Any] = {"name": caption, "button": f"[{shape}]{PANEL}!{cell}", "show_taskpane": False}
+    if writes_files:
+        options["required_roles"] = [WRITER_ROLE]
+    return options
+
+
+def run_caller(name: str) -> None:
+    """Classic desktop Excel: each button's VBA Sub runs
+    ``RunPython "import xlplugin.scripts as s; s.run_caller('<script>')"`` on the calling book."""
+    if name not in BUTTONS:
+        raise ValueError(f"unknown script {name!r}")
+    globals()[name](xw.Book.caller())
 
 
 def text_safe(value: Any) -> Any:
@@ -115,32 +131,28 @@ def duban_unit_sheets(book: xw.Book) -> None:
     alert(book, f"已生成 {len(blocks)} 个单位的填报表。")
 
 
-@script(**_button("duban_export_units"))
+@script(**_button("duban_export_units", writes_files=True))
 @guarded("导出单位工作簿")
 def duban_export_units(book: xw.Book) -> None:
-    """导出单位工作簿 (classic desktop): a folder of unit workbooks beside the master."""
-    path = _desktop_only(book, "导出单位工作簿")
+    """导出单位工作簿: a folder of unit workbooks beside the master (classic) or in the office's data folder (Server)."""
     master, rows = read_master(book)
     _refuse_errors(master)
-    out = path.parent / f"单位填报表_{master.settings.period}"
-    out.mkdir(exist_ok=True)
+    out = _files_dir(book, master, "导出单位工作簿", datadir.period_folder(master.settings.period), create=True)
     files, forms = write_unit_workbooks(master, out, master.units_with_tasks(), master.settings.period,
                                         force=True, workers=1)
     _append_rows(book, S.ISSUED, issued_rows(forms, files), rows.get(S.ISSUED))
-    alert(book, f"已导出 {len(files)} 个单位工作簿到 {out}。请保存台账（发放记录已更新）。")
+    shown = f"数据文件夹 {out.parent.name}/{out.name}" if ON_SERVER else str(out)  # no server path to clients
+    alert(book, f"已导出 {len(files)} 个单位工作簿到 {shown}。请保存台账（发放记录已更新）。")
 
 
-@script(**_button("duban_collect"))
+@script(**_button("duban_collect", writes_files=True))
 @guarded("汇总报送")
 def duban_collect(book: xw.Book) -> None:
-    """汇总报送 (classic desktop): validate the 报送文件 folder beside the master and merge."""
-    path = _desktop_only(book, "汇总报送")
+    """汇总报送: validate the 报送文件 folder beside the master (classic) or in the office's data folder (Server), and merge."""
     master, rows = read_master(book)
-    inbox = path.parent / "报送文件"
-    if not inbox.is_dir():
-        raise DubanError(f"找不到报送文件夹 {inbox}：请把各单位发回的文件放在台账旁的“报送文件”文件夹中")
+    inbox = _files_dir(book, master, "汇总报送", datadir.INBOX)
     ctx = context_from_master(master, rows.get(S.ISSUED, []))
-    batch = validate_batch([inbox], master, ctx, keep_answers=True)
+    batch = validate_batch(datadir.regular_files(inbox), master, ctx, keep_answers=True)
     history = history_rows(rows.get(S.HISTORY, []))
     result, plan = plan_collect(batch, history)
     tasks = rows[S.TASKS]
@@ -198,11 +210,21 @@ def _refuse_errors(master: Any) -> None:
         raise DubanError(f"台账有 {len(report.errors)} 处错误，请先点“校验台账”并修正（如 {first.sheet}!{first.cell}：{first.message}）")
 
 
-def _desktop_only(book: xw.Book, what: str) -> Path:
+def _files_dir(book: xw.Book, master: Any, what: str, name: str, create: bool = False) -> Path:
+    """The folder a file-handling script works in: beside the master on the desktop, in the
+    office's data folder under the server; Lite has no file system."""
+    if ON_SERVER:
+        return datadir.subfolder(datadir.office_dir(master.settings.master_id), name, create)
     path = desktop_path(book)
     if path is None:
-        raise DubanError(f"“{what}”需要读写台账旁的文件夹，只能在桌面版 Excel 中使用；网页版请用命令行 duban")
-    return path
+        raise DubanError(f"“{what}”需要读写文件，只能在桌面版 Excel 或 xlwings Server 中使用；"
+                         "xlwings Lite 中请用命令行 duban")
+    folder = path.parent / name
+    if create:
+        folder.mkdir(exist_ok=True)
+    elif not folder.is_dir():
+        raise DubanError(f"找不到文件夹 {folder}：请把各单位发回的文件放在台账旁的“{name}”文件夹中")
+    return folder
 
 
 def _append_rows(book: xw.Book, sheet_name: str, values: list[list[Any]], existing: list[list[Any]] | None) -> None:

@@ -6,14 +6,17 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from python_calamine import CalamineWorkbook
+if TYPE_CHECKING:  # imported when a file is read: the Excel plugin runs where python-calamine is missing (Pyodide)
+    from python_calamine import CalamineWorkbook
 
 from ..findings import DubanError
 
 
 def open_book(path: Path) -> CalamineWorkbook:
+    from python_calamine import CalamineWorkbook
+
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types
