@@ -90,17 +90,19 @@ def guard(inner: Callable[[Scope, Receive, Send], Awaitable[None]]) -> Callable[
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             return await inner(scope, receive, send)
+        too_large = f"请求过大：超过 {MAX_REQUEST_BYTES / 1024 / 1024:g} MB"
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > MAX_REQUEST_BYTES:
-            return await _reply(send, 413, f"请求过大：超过 {MAX_REQUEST_BYTES // 1024 // 1024} MB")
+        if not declared.isdigit() or int(declared) > 4 * MAX_REQUEST_BYTES:
+            return await _reply(send, 413, too_large)  # not read at all: the client may see the connection close
         body = bytearray()
         while True:
             message = await receive()
-            body += message.get("body", b"")
-            if len(body) > MAX_REQUEST_BYTES:
-                return await _reply(send, 413, f"请求过大：超过 {MAX_REQUEST_BYTES // 1024 // 1024} MB")
+            if len(body) <= MAX_REQUEST_BYTES:  # past the limit the rest is read and dropped, so the client gets the answer
+                body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        if len(body) > MAX_REQUEST_BYTES:
+            return await _reply(send, 413, too_large)
         try:
             check(scope["path"], bytes(body))
         except Refused as exc:
