@@ -35,8 +35,9 @@ def test_metadata_lists_every_script_and_function():
     assert set(meta) == set(scripts.BUTTONS)
     for name, (caption, shape, cell) in scripts.BUTTONS.items():
         assert meta[name]["button"] == f"[{shape}]操作台!{cell}" and meta[name]["name"] == caption
-    funcs = {f["name"]: f for f in custom_functions_meta(functions)["functions"]}
+    funcs = {f["id"]: f for f in custom_functions_meta(functions)["functions"]}
     assert set(funcs) == {"DUBAN_DEADLINE", "DUBAN_DAYS_LEFT", "DUBAN_RATE", "DUBAN_LIGHT", "DUBAN_UNIT"}
+    assert {f["name"] for f in funcs.values()} == {"DEADLINE", "DAYS_LEFT", "RATE", "LIGHT", "UNIT"}
     assert [p["name"] for p in funcs["DUBAN_RATE"]["parameters"]] == ["target", "actual", "reference"]
     assert [p["name"] for p in funcs["DUBAN_LIGHT"]["parameters"]] == ["deadline_text", "status", "progress", "as_of"]
 
@@ -165,21 +166,111 @@ def test_cell_functions_through_the_server_call():
     assert asyncio.run(custom_functions_call(data, functions)) == [[1.2]]
 
 
-def test_template_has_a_button_per_script(tmp_path):
+@pytest.fixture(scope="module")
+def built_template(tmp_path_factory):
+    from xlplugin.template import build
+
+    return build(tmp_path_factory.mktemp("template") / "模板 副本.xlsm")
+
+
+def test_template_has_a_button_per_script(built_template):
     import zipfile
 
     import openpyxl
 
-    from xlplugin.template import TEMPLATE, build
+    from xlplugin.template import TEMPLATE
 
-    for path in (TEMPLATE, build(tmp_path / "模板.xlsm")):
+    for path in (TEMPLATE, built_template):
         with zipfile.ZipFile(path) as z:
             vml = z.read("xl/drawings/vmlDrawing1.vml").decode()
             drawing = z.read("xl/drawings/drawing1.xml").decode()
+            rels = z.read("xl/drawings/_rels/drawing1.xml.rels").decode()
             assert "xl/vbaProject.bin" in z.namelist()
-        for name, (_, shape, _) in scripts.BUTTONS.items():
-            assert f"[0]!{name}" in vml or f">{name}<" in vml
+        for name, (_, shape, cell) in scripts.BUTTONS.items():
+            assert f"[0]!{name}" in vml  # the form button is assigned to the Sub of the same name
             assert f'name="{shape}"' in drawing
+            assert f"#'操作台'!{cell}" in rels  # the shape links to its cell, so script(button=...) binds
         wb = openpyxl.load_workbook(path, keep_vba=True)
         assert wb.sheetnames[:2] == ["操作台", S.TASKS]
         assert [c.value for c in wb[S.TASKS][1]] == S.TASK_COLUMNS
+        conf = wb["xlwings.conf"]
+        assert conf.sheet_state == "hidden" and [conf["A1"].value, conf["B1"].value] == ["UDF Modules", "xlplugin.functions"]
+
+
+def _macros(path):
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(path))
+    try:
+        return {vba_name: code for _, _, vba_name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def test_template_vba_runs_each_script_from_a_zero_argument_sub(built_template):
+    """olevba reads the VBA project as Excel stores it: one Sub per button, no argument, RunPython on a real script."""
+    import ast
+    import pathlib
+    import re
+
+    import xlwings
+
+    from xlplugin.template import TEMPLATE
+
+    for path in (TEMPLATE, built_template):
+        modules = _macros(path)
+        assert set(modules) >= {"ThisWorkbook.cls", "xlwings.bas", "duban.bas"}
+        code = modules["duban.bas"]
+        subs = dict(re.findall(r'^Sub (\w+)\(\)\r?\n\s+RunPython "([^"]+)"\r?\nEnd Sub', code, re.M))
+        assert set(subs) == set(scripts.BUTTONS)
+        assert not re.search(r"^Sub \w+\([^)]", code, re.M)  # no Sub takes an argument
+        for name, command in subs.items():
+            tree = ast.parse(command)  # valid Python, calling run_caller on an existing script
+            call = tree.body[-1].value
+            assert ast.unparse(tree.body[0]) == "import xlplugin.scripts as s"
+            assert ast.unparse(call.func) == "s.run_caller" and call.args[0].value == name
+            assert callable(getattr(scripts, name)) and callable(scripts.run_caller)
+        source = (pathlib.Path(xlwings.__file__).parent / "xlwings.bas").read_text()
+        assert "Public Function RunPython(" in modules["xlwings.bas"]
+        assert [ln for ln in modules["xlwings.bas"].splitlines() if not ln.startswith("Attribute ")] == \
+            [ln for ln in source.splitlines() if not ln.startswith("Attribute ")]
+
+
+def test_libreoffice_binds_each_button_to_its_macro(built_template, tmp_path):
+    """A second real reader of the VBA project: LibreOffice imports the modules and the button assignments."""
+    import subprocess
+    import zipfile
+
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice is not installed")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "ods",
+                    "--outdir", str(tmp_path), str(built_template)], check=True, capture_output=True, timeout=180)
+    with zipfile.ZipFile(tmp_path / (built_template.stem + ".ods")) as z:
+        content = z.read("content.xml").decode()
+        module = z.read("Basic/VBAProject/duban.xml").decode()
+    for name in scripts.BUTTONS:
+        assert f"vnd.sun.star.script:VBAProject.duban.{name}?" in content
+        assert f"Sub {name}()" in module
+
+
+def test_ovba_compression_round_trips_through_olevba():
+    import os
+
+    from oletools.olevba import decompress_stream
+
+    from xlplugin.ovba import compress
+
+    for data in (b"", b"a", b"Sub x()\r\nEnd Sub\r\n" * 900, os.urandom(5000), bytes(range(256)) * 40):
+        assert decompress_stream(bytearray(compress(data))) == data
+
+
+def test_run_caller_refuses_unknown_names():
+    with pytest.raises(ValueError):
+        scripts.run_caller("os.system")
+
+
+def test_panel_status_cell_shows_the_message(sample_master_file):
+    sheets = sheets_from_file(sample_master_file)
+    sheets = {"操作台": [[""] * 4 for _ in range(4)], **sheets}
+    apply(sheets, run_script(scripts, "duban_export_units", sheets))
+    assert "桌面版" in sheets["操作台"][2][1]
