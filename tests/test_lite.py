@@ -77,7 +77,9 @@ def test_wheel_is_pure_and_carries_the_plugin(wheel: Path):
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         meta = z.read(next(n for n in names if n.endswith(".dist-info/WHEEL"))).decode()
+        requires = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "Root-Is-Purelib: true" in meta
+    assert 'Requires-Dist: python-calamine>=0.2; sys_platform != "emscripten"' in requires  # micropip skips it
     assert not [n for n in names if n.endswith((".so", ".pyd", ".dll", ".dylib"))]
     for part in ("xlplugin/lite.py", "xlplugin/functions.py", "xlplugin/scripts.py", "workbook/master.py",
                  "xlplugin/server_project/custom_scripts/__init__.py", "xlplugin/server_project/static/js/auth.js",
