@@ -40,8 +40,8 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "总台账模板.
 DESCRIPTIONS = {
     "duban_check_master": "检查序号、单位名称、完成时限、分管领导任务数，结果写入“校验结果”表（可点击跳转）",
     "duban_unit_sheets": "在本台账内为每个牵头单位生成（或刷新）一张填报表",
-    "duban_export_units": "在台账旁生成“单位填报表_期次”文件夹，每个单位一个工作簿（仅桌面版）",
-    "duban_collect": "校验台账旁“报送文件”文件夹中各单位发回的文件，通过的汇总进台账（仅桌面版）",
+    "duban_export_units": "生成“单位填报表_期次”文件夹，每个单位一个工作簿（桌面版在台账旁，Server 在数据文件夹；Lite 不可用）",
+    "duban_collect": "校验“报送文件”文件夹中各单位发回的文件，通过的汇总进台账（桌面版在台账旁，Server 在数据文件夹；Lite 不可用）",
     "duban_rates": "按“设置”中的截至日期计算完成率、序时进度和红黄绿灯",
     "duban_report": "生成月度督查通报各表（带图表的通报文件请用命令行 duban report）",
 }
