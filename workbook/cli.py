@@ -12,6 +12,7 @@ from . import require_safe_xml
 from .findings import DubanError, Report
 
 if TYPE_CHECKING:
+    from .sources.decomposition import Decomposition
     from .validate import Batch
 
 
@@ -38,13 +39,33 @@ def _emit(report: Report, as_json: bool, title: str = "") -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .importer import import_to_file
+    from .importer import import_file
 
-    master, report = import_to_file(Path(args.source), Path(args.output), args.year, args.period,
-                                    args.as_of, force=args.force)
+    result = import_file(Path(args.source), Path(args.output), args.year, args.period, args.as_of,
+                         force=args.force, columns=args.columns)
+    if not args.json:
+        _print_mapping(result.decomposition)
+    if not result.written:
+        _emit(result.report, args.json, f"未生成台账：{args.source} 中没有可导入的任务")
+        return 1
+    master = result.master
     title = f"已导入 {len(master.tasks)} 项任务、{len(master.units)} 个单位、{len(master.leaders)} 位分管领导 → {args.output}"
-    _emit(report, args.json, title)
+    _emit(result.report, args.json, title)
     return 0
+
+
+def _print_mapping(dec: "Decomposition") -> None:
+    """Which source column went to which master column, and what was skipped: what import saw."""
+    print(f"读取 {dec.source}（{dec.layout}）")
+    for cmap in dec.mappings:
+        rows = "、".join(str(cmap.table.rows[i].number) for i in cmap.header_rows)
+        print(f"{cmap.table.name}第{rows}行的表头：")
+        for source, column in cmap.describe():
+            print(f"  {source} → {column}")
+        if cmap.skipped:
+            print(f"  未使用的列：{'、'.join(cmap.skipped)}")
+    if dec.skipped:
+        print("已跳过：" + "；".join(f"{what} {n} 行" for what, n in dec.skipped.items()))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -180,13 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("import", help="导入公开发布的任务分解方案，生成总台账")
-    p.add_argument("source", help="分解方案：制表符分隔文本或 .xlsx")
+    p.add_argument("source", help="分解方案：.xlsx、.docx、制表符分隔文本或段落文本")
     p.add_argument("-o", "--output", required=True, help="要生成的总台账 .xlsx")
     p.add_argument("--year", type=int, required=True, help="计划年度，如 2026")
     p.add_argument("--period", help="当前填报期 YYYY-MM（默认本月）")
     p.add_argument("--as-of", type=_date, help="截至日期 YYYY-MM-DD（默认填报期月底）")
     p.add_argument("--force", action="store_true", help="输出文件已存在时覆盖（先备份）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出校验结果")
+    p.add_argument("--columns", help="指定列对应，如 任务=实事内容,牵头单位=责任单位,完成时限=进度安排")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("check", help="校验总台账")

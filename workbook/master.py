@@ -152,6 +152,8 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
             directory.add(u.name, u.raw if u.raw != u.name and not u.note else "")
         deadline = deadline_or_none(t.deadline_text, year)
         notes = [f"{u.name}：{u.note}" for u in t.lead + t.support if u.note]
+        if t.published:  # the master numbers 1, 2, 3 …; keep the number the document prints
+            notes.insert(0, f"原序号：{t.published}")
         tasks.append({
             S.TASK_ID: S.task_id(year, t.serial), S.SERIAL: t.serial, S.CATEGORY: t.category,
             S.TEXT: t.text, S.LEAD: join_units([u.name for u in t.lead]),

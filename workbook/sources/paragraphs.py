@@ -1,0 +1,94 @@
+"""The paragraph layout: a decomposition written as numbered paragraphs, no table.
+
+    一、经济社会发展的主要预期目标
+    1.努力实现地区生产总值增长6.2%左右。
+    牵头单位：区发改局
+    责任单位：立山经济开发区，全区经济运行各专班
+
+A numbered paragraph followed by labelled lines (牵头单位：/责任单位：/配合单位：/
+责任领导：/完成时限：, or the same labels in brackets at its end) is a task; a
+numbered paragraph without labels is a section heading. The paragraphs become a
+table whose header is the labels as written, so the one column-mapping step reads
+them (and 责任单位 beside 牵头单位 is the support there too).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import schema as S
+from ..language.text import normalise_text
+from .columns import LEAD_OTHER, LEAD_PRIMARY, SYNONYMS
+from .table import SourceCell, SourceRow, SourceTable
+
+_LABEL_WORDS = sorted({w for kind in (LEAD_PRIMARY, LEAD_OTHER, S.SUPPORT, S.LEADER, S.DEADLINE_TEXT)
+                       for w in SYNONYMS[kind] if len(w) >= 2}, key=len, reverse=True)
+_LABEL = re.compile(r"(?:^|(?<=[\s(（【\[;；,，。]))(" + "|".join(map(re.escape, _LABEL_WORDS)) + r")\s*[:：]")
+_NUMBER = re.compile(
+    r"^(?P<n>[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十百]+[)）]、?"
+    r"|\d{1,3}[.、．](?!\d)|[(（]\d{1,3}[)）]|\d{1,3}[)）]|[①-⑳])\s*"
+)
+TASK_HEADER = "任务"
+SERIAL_HEADER = "序号"
+
+
+def split_labels(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A paragraph's own text and its labelled parts: ``1.建成…（牵头单位：A；完成时限：6月底）``."""
+    matches = list(_LABEL.finditer(text))
+    if not matches:
+        return text, []
+    head = text[: matches[0].start()].rstrip(" \t(（【[;；,，")
+    parts = []
+    for m, nxt in zip(matches, matches[1:] + [None]):
+        value = text[m.end(): nxt.start() if nxt else len(text)]
+        parts.append((m.group(1), value.strip().rstrip(")）】];；,，。").strip()))
+    return head, parts
+
+
+def paragraph_table(lines: list[tuple[str, int]], name: str) -> SourceTable:
+    """The table the paragraphs stand for: header 序号/任务/<labels>, one row per task, other paragraphs as lines."""
+    table = SourceTable(name)
+    labels: list[str] = []
+    pending: list[dict] = []  # rows in document order: a block, or a plain line
+    current: dict | None = None
+    for raw, number in lines:
+        text = normalise_text(raw)
+        if not text:
+            continue
+        head, parts = split_labels(text)
+        m = _NUMBER.match(head) if head else None
+        if m:
+            current = {"number": m.group("n").rstrip("、.．"), "text": head[m.end():].strip(), "parts": parts,
+                       "line": number}
+            pending.append(current)
+        elif parts and current is not None and not head:
+            current["parts"].extend(parts)
+        elif parts and not head and pending and "line_text" in pending[-1]:
+            # an unnumbered task paragraph: the paragraph before its labels is the task
+            current = {"number": "", "text": pending[-1]["line_text"], "parts": parts, "line": pending[-1]["line"]}
+            pending[-1] = current
+        elif current is not None and not current["parts"] and not parts and head:
+            current["text"] += "\n" + head  # a task written over several paragraphs
+        else:
+            current = None
+            pending.append({"line_text": text, "line": number})
+        for label, _ in parts:
+            if label not in labels:
+                labels.append(label)
+    header = [SERIAL_HEADER, TASK_HEADER, *labels]
+    first_task = next((i for i, item in enumerate(pending) if item.get("parts")), None)
+    for index, item in enumerate(pending):
+        if index == first_task:
+            table.rows.append(SourceRow([SourceCell(h, f"第{item['line']}段") for h in header], item["line"]))
+        if "line_text" in item:
+            table.rows.append(SourceRow([SourceCell(item["line_text"], f"第{item['line']}段")], item["line"]))
+        elif item["parts"]:
+            values = {label: [] for label in labels}
+            for label, value in item["parts"]:
+                values[label].append(value)
+            texts = [item["number"], item["text"], *("；".join(values[label]) for label in labels)]
+            table.rows.append(SourceRow([SourceCell(t, f"第{item['line']}段") for t in texts], item["line"]))
+        else:  # a numbered heading: a section line, as written
+            heading = item["number"] + ("、" if item["number"][-1] not in ")）" else "") + item["text"]
+            table.rows.append(SourceRow([SourceCell(heading, f"第{item['line']}段")], item["line"]))
+    return table
