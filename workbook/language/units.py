@@ -8,9 +8,15 @@ from dataclasses import dataclass, field
 
 from .text import normalise_text
 
-_SEPARATORS = re.compile(r"[、,，;；/／\n]+")
+_SEPARATORS = "、,，;；/／\n"
+# 和/及 join two units only after a complete unit name (市教育局和市人社局); inside a name
+# they stay (市住房和城乡建设局, 市文化和旅游局, 市工业和信息化局).
+_UNIT_END = "局委办院府区县旗市镇乡街道部队会所站厅室处社团馆行司中心公司集团园联协台校厂"
+_CONJUNCTION = re.compile(rf"(?<=[{_UNIT_END}])(?:和|及|以及)(?=\S)")
 # A trailing note in brackets, e.g. （提供数据）, is not part of the name.
 _NOTE = re.compile(r"[(（]([^()（）]*)[)）]\s*$")
+# Collective names (各旗县区, 各街道, 区直各部门, 有关单位) are kept as written and are no one unit's kind.
+_COLLECTIVE = re.compile(r"^各|各(?:部门|单位|有关|相关|成员)|有关|相关|等$")
 _SHARED_SUFFIX = "政府"
 _COUNTY_END = ("旗", "县", "区", "市")
 
@@ -36,7 +42,7 @@ def split_units(cell: object) -> list[UnitName]:
     text = normalise_text(cell)
     if not text:
         return []
-    parts = [p for p in (_clean(p) for p in _SEPARATORS.split(text)) if p[0]]
+    parts = [p for p in (_clean(p) for p in _split(text)) if p[0]]
     if len(parts) > 1 and parts[-1][0].endswith(_SHARED_SUFFIX):
         parts = [
             (name + _SHARED_SUFFIX, note, raw)
@@ -45,6 +51,22 @@ def split_units(cell: object) -> list[UnitName]:
             for name, note, raw in parts
         ]
     return [UnitName(name, note, raw) for name, note, raw in parts]
+
+
+def _split(text: str) -> list[str]:
+    """Split on the separators outside brackets: a note (提供数据、核算) stays whole."""
+    out, current, depth = [], "", 0
+    for ch in _CONJUNCTION.sub("、", text):
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(depth - 1, 0)
+        if ch in _SEPARATORS and depth == 0:
+            out.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*out, current]
 
 
 def _clean(part: str) -> tuple[str, str, str]:
@@ -64,6 +86,8 @@ def join_units(names: list[str]) -> str:
 
 
 def unit_kind(name: str) -> str:
+    if _COLLECTIVE.search(name):
+        return "其他"
     if re.search(r"开发区|新区|综保区|高新区|园区", name):
         return "开发区"
     if re.search(r"(旗|县|区)(人民)?政府$", name):
