@@ -78,6 +78,8 @@ def _clean(part: str) -> tuple[str, str, str]:
         raw_name = raw[: m.start()]
     else:
         raw_name = raw
+    if raw_name.endswith("等") and len(raw_name) > 3:  # 市卫生健康委等: the unit, "and others" as a note
+        raw_name, note = raw_name[:-1], note or "等"
     return normalise_unit(raw_name), note, raw
 
 

@@ -31,7 +31,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "配合"),
     S.LEADER: ("责任领导", "分管领导", "牵头领导", "市级领导", "县级领导", "区级领导", "包联领导", "责任人",
                "联系领导", "包保领导", "包抓领导", "分管市领导", "分管县领导", "分管区领导", "牵头市领导",
-               "牵头县领导", "牵头区领导", "领导"),
+               "牵头县领导", "牵头区领导", "分管省领导", "牵头省领导", "领导"),
     S.DEADLINE_TEXT: ("完成时限", "完成时间", "时间节点", "时限要求", "办结时限", "进度安排", "完成期限", "时限",
                       "计划完成时间", "进度要求", "节点安排", "完成节点", "时间安排", "推进时限"),
 }
@@ -39,6 +39,9 @@ _KIND_OF = {word: kind for kind, words in SYNONYMS.items() for word in words}
 # A header naming progress or remarks is not the published plan, even when it contains a synonym.
 _NOT_PLAN = re.compile(r"情况|进展|进度完成|备注|说明|完成率")
 _LEADER_FALLBACK = re.compile(r"领导$")
+# A column per period (一季度目标, 6月底节点, 上半年任务) is a milestone: its header names the date.
+PERIOD_COLUMN = re.compile(r"^(?P<period>[一二三四1-4]季度|第[一二三四]季度|[上下]半年|\d{1,2}月(?:份|底|末)?|年底|年中)"
+                           r"(?:目标|任务|节点|进度|计划|安排)?$")
 
 # --columns keys: the master column names and the short names a clerk types.
 OVERRIDE_KEYS = {
@@ -100,9 +103,11 @@ class ColumnMap:
 def _kind(key: str) -> str | None:
     if key in _KIND_OF:
         return _KIND_OF[key]
+    if PERIOD_COLUMN.match(key):
+        return S.DEADLINE_TEXT
     if not key or _NOT_PLAN.search(key) or len(key) > 16:
         return None
-    contained = [w for w in _KIND_OF if len(w) >= 2 and w in key]
+    contained = [w for w in _KIND_OF if len(w) >= 4 and w in key]  # 区政府分管领导, 责任单位及责任人
     if contained:
         return _KIND_OF[max(contained, key=len)]
     return S.LEADER if _LEADER_FALLBACK.search(key) else None
@@ -136,8 +141,8 @@ def try_header(table: SourceTable, index: int, overrides: dict[str, str]) -> Col
         return None
     texts = {i: normalise_text(c.text) for i, c in enumerate(row.cells) if c.text.strip()}
     keys = {i: header_key(t) for i, t in texts.items()}
-    if any(len(k) > 24 for k in keys.values()):
-        return None  # a header cell is a few words, a task is a sentence
+    if any(len(k) > 24 or k.isdigit() for k in keys.values()):
+        return None  # a header cell is a few words: a task is a sentence, a serial a number
     wanted = {c: next((i for i, k in keys.items() if k == v), -1) for c, v in overrides.items()}
     if any(i < 0 for i in wanted.values()):
         return None
@@ -146,6 +151,8 @@ def try_header(table: SourceTable, index: int, overrides: dict[str, str]) -> Col
     if S.TEXT not in columns.values() or len(set(columns.values())) < 2:
         return None
     cmap = ColumnMap(table, [index], columns, headers=texts)
+    cmap.labels = {i: m.group("period") for i, c in columns.items()
+                   if c == S.DEADLINE_TEXT and (m := PERIOD_COLUMN.match(keys[i]))}
     _sub_header(cmap, overrides)
     return cmap
 
@@ -180,6 +187,8 @@ def _sub_header(cmap: ColumnMap, overrides: dict[str, str]) -> None:
         if not sub and i >= len(above.cells) or not (sub or top):
             continue
         kind = _kind(header_key(sub)) if sub else None
+        if kind == S.DEADLINE_TEXT and (m := PERIOD_COLUMN.match(header_key(sub))):
+            cmap.labels[i] = m.group("period")
         if kind is None:
             kind = _kind(header_key(top))
             if kind == S.DEADLINE_TEXT and sub:

@@ -159,8 +159,8 @@ class _Parser:
             self.result.skipped["附件标注"] += 1
         elif not self.started:
             self.preamble.append(line)
-        elif self.result.tasks and self.last is None and len(compact) <= 60:
-            self.category = compact  # the title of a later table (附件2 民生实事…) names its tasks
+        elif len(compact) <= 60:
+            self.category = compact  # a category row as written (强化科技创新支撑能力。), or a later table's title
         else:
             self.result.report.add("import-line-unrecognised", f"第{row.number}行无法识别：{line}", "warning",
                                    file=self.doc.file, sheet=table.sheet, cell=row.cells[0].ref)
@@ -192,7 +192,8 @@ class _Parser:
             self._line(f"{serial_text}{'' if serial_text[-1] in '、.)）' else '、'}{text}", row, table)
             return
         if self._continues(serial, text_cell, serial_text, text):
-            self._extend(text, lead_text, support_text, deadline, leader)
+            own = _join([c.text.strip() for c in cells[S.TEXT] if not c.merged_from], "：")
+            self._extend(own, lead_text, support_text, deadline, leader)
             self.result.skipped["并入上一项任务的续行（合并单元格或多个单位）"] += 1
             return
         if not text:

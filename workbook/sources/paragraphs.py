@@ -23,7 +23,16 @@ from .table import SourceCell, SourceRow, SourceTable
 
 _LABEL_WORDS = sorted({w for kind in (LEAD_PRIMARY, LEAD_OTHER, S.SUPPORT, S.LEADER, S.DEADLINE_TEXT)
                        for w in SYNONYMS[kind] if len(w) >= 2}, key=len, reverse=True)
-_LABEL = re.compile(r"(?:^|(?<=[\s(（【\[;；,，。]))(" + "|".join(map(re.escape, _LABEL_WORDS)) + r")\s*[:：]")
+_BOUNDARY = r"(?:^|(?<=[\s(（【\[;；,，。]))"
+_LABEL = re.compile(_BOUNDARY + "(" + "|".join(map(re.escape, _LABEL_WORDS)) + r")\s*[:：]")
+# After a known label, any other short label (项目责任人：, 实际完成情况：) ends its value; it is not imported.
+_ANY_LABEL = re.compile(_BOUNDARY + r"([^\s:：;；,，。()（）]{2,8})\s*[:：]")
+# "部门分工：省发展改革委牵头，各地、各部门配合" and "（市财政局牵头，各区按职责分工负责）":
+# the division of labour written as a phrase.
+_DIVISION_LABELS = ("部门分工", "责任分工", "任务分工", "分工")
+_DIVISION = re.compile(r"[(（]([^()（）]*牵头[^()（）]*)[)）]\s*[。.]?$")
+_LEAD_WORD = re.compile(r"(?:牵头负责|牵头)$")
+_SUPPORT_WORD = re.compile(r"(?:按职责分工负责|按职责分工落实|按职能分工负责|分别负责|配合|参与|协助|协同|负责)$")
 _NUMBER = re.compile(
     r"^(?P<n>[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十百]+[)）]、?"
     r"|\d{1,3}[.、．](?!\d)|[(（]\d{1,3}[)）]|\d{1,3}[)）]|[①-⑳])\s*"
@@ -34,15 +43,40 @@ SERIAL_HEADER = "序号"
 
 def split_labels(text: str) -> tuple[str, list[tuple[str, str]]]:
     """A paragraph's own text and its labelled parts: ``1.建成…（牵头单位：A；完成时限：6月底）``."""
-    matches = list(_LABEL.finditer(text))
-    if not matches:
+    matches = [m for m in _ANY_LABEL.finditer(text)]
+    known = [i for i, m in enumerate(matches) if m.group(1) in _LABEL_WORDS or m.group(1) in _DIVISION_LABELS]
+    if not known:
+        division = _DIVISION.search(text)
+        if division:
+            return text[: division.start()].rstrip(), _division(division.group(1))
         return text, []
+    matches = matches[known[0]:]
     head = text[: matches[0].start()].rstrip(" \t(（【[;；,，")
-    parts = []
-    for m, nxt in zip(matches, matches[1:] + [None]):
-        value = text[m.end(): nxt.start() if nxt else len(text)]
-        parts.append((m.group(1), value.strip().rstrip(")）】];；,，。").strip()))
+    parts: list[tuple[str, str]] = []
+    for m, nxt in zip(matches, [*matches[1:], None]):
+        label = m.group(1)
+        value = text[m.end(): nxt.start() if nxt else len(text)].strip().rstrip(")）】];；,，。").strip()
+        if label in _DIVISION_LABELS:
+            parts += _division(value)
+        elif label in _LABEL_WORDS:
+            parts.append((label, value))
     return head, parts
+
+
+def _division(phrase: str) -> list[tuple[str, str]]:
+    """``A、B牵头，C配合`` → 牵头单位 A、B and 配合单位 C."""
+    parts = []
+    for clause in re.split(r"[,，;；]", phrase):
+        clause = clause.strip().rstrip("。.")
+        if not clause:
+            continue
+        if m := _LEAD_WORD.search(clause):
+            parts.append(("牵头单位", clause[: m.start()]))
+        elif m := _SUPPORT_WORD.search(clause):
+            parts.append(("配合单位", clause[: m.start()]))
+        else:
+            parts.append(("责任单位", clause))
+    return [(label, value) for label, value in parts if value]
 
 
 def paragraph_table(lines: list[tuple[str, int]], name: str) -> SourceTable:
@@ -67,7 +101,7 @@ def paragraph_table(lines: list[tuple[str, int]], name: str) -> SourceTable:
             # an unnumbered task paragraph: the paragraph before its labels is the task
             current = {"number": "", "text": pending[-1]["line_text"], "parts": parts, "line": pending[-1]["line"]}
             pending[-1] = current
-        elif current is not None and not current["parts"] and not parts and head:
+        elif current is not None and not current["parts"] and not parts and head and current["number"][:1].isdigit():
             current["text"] += "\n" + head  # a task written over several paragraphs
         else:
             current = None

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from ..findings import DubanError
-from .paragraphs import paragraph_table
+from .paragraphs import _LABEL, paragraph_table
 from .table import SourceDocument, SourceTable
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8"), (b"\xff\xfe", "utf-16", "UTF-16"),
@@ -57,10 +57,14 @@ def read_text_file(path: Path) -> SourceDocument:
     text, encoding = decode(path.read_bytes(), path.name)
     if path.suffix.lower() == ".csv":
         return SourceDocument(path.name, f"逗号分隔文本（{encoding}）", [_delimited(text, ",")])
-    if "\t" in text:
-        return SourceDocument(path.name, f"制表符分隔文本（{encoding}）", [_delimited(text, "\t")])
     lines = [(line, n) for n, line in enumerate(text.splitlines(), start=1)]
-    return SourceDocument(path.name, f"段落文本（{encoding}）", [paragraph_table(lines, "正文")])
+    labelled = any(_LABEL.search(line) for line, _ in lines)
+    if "\t" not in text:
+        return SourceDocument(path.name, f"段落文本（{encoding}）", [paragraph_table(lines, "正文")])
+    doc = SourceDocument(path.name, f"制表符分隔文本（{encoding}）", [_delimited(text, "\t")])
+    if labelled:  # a page copied whole: its metadata block has tabs, its decomposition is paragraphs
+        doc.tables.append(paragraph_table([(line, n) for line, n in lines if "\t" not in line], "正文段落"))
+    return doc
 
 
 def _delimited(text: str, sep: str) -> SourceTable:
