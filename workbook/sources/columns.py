@@ -97,7 +97,7 @@ class ColumnMap:
 
     def describe(self) -> list[tuple[str, str]]:
         """(source header, master column) pairs in source order, as ``duban import`` prints them."""
-        return [(self.headers[i], c) for i, c in sorted(self.columns.items())]
+        return [(re.sub(r"\s+", "", self.headers[i]), c) for i, c in sorted(self.columns.items())]
 
 
 def _kind(key: str) -> str | None:

@@ -167,7 +167,8 @@ class _Parser:
 
     def _flush_preamble(self) -> None:
         if self.preamble and not self.result.title:
-            self.result.title = next((p for p in self.preamble if _TITLE_WORDS.search(p) and len(p) <= 60),
+            # the table's own title is the last such line above it (a notice's title comes first)
+            self.result.title = next((p for p in reversed(self.preamble) if _TITLE_WORDS.search(p) and len(p) <= 60),
                                      self.preamble[0])
             if len(self.preamble) > 1:
                 self.result.skipped["表头之前的文字"] += len(self.preamble) - 1

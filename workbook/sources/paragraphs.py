@@ -55,12 +55,21 @@ def split_labels(text: str) -> tuple[str, list[tuple[str, str]]]:
     parts: list[tuple[str, str]] = []
     for m, nxt in zip(matches, [*matches[1:], None]):
         label = m.group(1)
-        value = text[m.end(): nxt.start() if nxt else len(text)].strip().rstrip(")）】];；,，。").strip()
+        value = _trim(text[m.end(): nxt.start() if nxt else len(text)])
         if label in _DIVISION_LABELS:
             parts += _division(value)
         elif label in _LABEL_WORDS:
             parts.append((label, value))
     return head, parts
+
+
+def _trim(value: str) -> str:
+    """A label's value without the punctuation that ends it, and without a closing bracket it did not open."""
+    value = value.strip().rstrip(";；,，。 ")
+    while value and value[-1] in ")）】]" and sum(value.count(c) for c in ")）】]") > sum(
+            value.count(c) for c in "(（【["):
+        value = value[:-1].rstrip(";；,，。 ")
+    return value
 
 
 def _division(phrase: str) -> list[tuple[str, str]]:
@@ -101,8 +110,6 @@ def paragraph_table(lines: list[tuple[str, int]], name: str) -> SourceTable:
             # an unnumbered task paragraph: the paragraph before its labels is the task
             current = {"number": "", "text": pending[-1]["line_text"], "parts": parts, "line": pending[-1]["line"]}
             pending[-1] = current
-        elif current is not None and not current["parts"] and not parts and head and current["number"][:1].isdigit():
-            current["text"] += "\n" + head  # a task written over several paragraphs
         else:
             current = None
             pending.append({"line_text": text, "line": number})
