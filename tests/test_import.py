@@ -121,4 +121,14 @@ def test_source_without_tasks(tmp_path):
     src = tmp_path / "空.txt"
     src.write_text("标题\n\n", encoding="utf-8")
     _, report = import_decomposition(src, 2026)
-    assert "import-no-tasks" in report.codes() and not report.valid
+    assert "import-no-table" in report.codes() and not report.valid
+    out = tmp_path / "总台账.xlsx"
+    import_to_file(src, out, 2026)
+    assert not out.exists()  # nothing found: no empty master
+
+
+def test_header_without_task_rows(tmp_path):
+    src = tmp_path / "表头.txt"
+    src.write_text("序号\t任务目标\t牵头单位\t完成时限\n", encoding="utf-8")
+    _, report = import_decomposition(src, 2026)
+    assert report.codes() == ["import-no-tasks"]

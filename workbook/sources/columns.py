@@ -203,8 +203,10 @@ def _sub_header(cmap: ColumnMap, overrides: dict[str, str]) -> None:
 
 def find_headers(table: SourceTable, overrides: dict[str, str]) -> list[ColumnMap]:
     """Every header row of ``table`` (a header repeated on each page yields one mapping each)."""
-    out = []
+    out: list[ColumnMap] = []
     for index in range(len(table.rows)):
+        if out and index in out[-1].header_rows:
+            continue  # the sub-header row of the header above
         cmap = try_header(table, index, overrides)
         if cmap:
             out.append(cmap)
