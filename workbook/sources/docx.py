@@ -88,18 +88,35 @@ def _numbered(paragraph: Any, counters: dict[tuple[str, int], int]) -> str:
 
 
 def _table(table: Any, index: int, before: list[tuple[str, int]]) -> SourceTable:
+    """The rows of a Word table from its XML: a cell spanning columns (gridSpan) or continuing a
+    vertical merge (vMerge) is filled in from its origin and marked as a copy.
+
+    Read from the XML rather than python-docx's ``row.cells``, which recomputes the grid for
+    every row (a 2,000-row table took seconds).
+    """
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
     name = f"表格{index}"
     out = SourceTable(name, sheet=name)
     out.rows = [SourceRow([SourceCell(t, f"第{n}段")], n) for t, n in before]
-    origin: dict[int, str] = {}  # id of a cell's XML element → ref of its first appearance
-    keep = []  # keep the elements alive so their ids stay theirs
-    for r, row in enumerate(table.rows, start=1):
-        cells = []
-        for c, cell in enumerate(row.cells):
-            tc = cell._tc
-            keep.append(tc)
-            ref = f"{col_letter(c + 1)}{r}"
-            first = origin.setdefault(id(tc), ref)
-            cells.append(SourceCell(cell.text, ref, "" if first == ref else first))
+    above: dict[int, SourceCell] = {}  # grid column → the cell in the row above, for vMerge="continue"
+    for r, tr in enumerate(table._tbl.tr_lst, start=1):
+        cells: list[SourceCell] = []
+        col = tr.grid_before
+        cells += [SourceCell("", f"{col_letter(c + 1)}{r}") for c in range(col)]
+        for tc in tr.tc_lst:
+            ref = f"{col_letter(col + 1)}{r}"
+            if tc.vMerge == "continue" and col in above:
+                origin = above[col]
+                first = SourceCell(origin.text, ref, origin.merged_from or origin.ref)
+            else:
+                text = "\n".join(Paragraph(p, None).text for p in tc.iter(qn("w:p")))
+                first = SourceCell(text, ref)
+            cells.append(first)
+            for extra in range(1, tc.grid_span):
+                cells.append(SourceCell(first.text, f"{col_letter(col + extra + 1)}{r}", first.merged_from or ref))
+            col += tc.grid_span
+        above = {c: cell for c, cell in enumerate(cells)}
         out.rows.append(SourceRow(cells, r))
     return out
