@@ -217,7 +217,7 @@ def test_columns_override(tmp_path):
 
 
 def test_unit_lists():
-    names = lambda cell: [u.name for u in split_units(cell)]  # noqa: E731
+    names = lambda cell: [u.name for u in split_units(cell)]
     assert names("县教育局和县人社局；县财政局/县税务局") == ["县教育局", "县人社局", "县财政局", "县税务局"]
     assert names("市住房和城乡建设局及市文化和旅游局") == ["市住房和城乡建设局", "市文化和旅游局"]
     assert names("县发改委\n县统计局，各旗县区") == ["县发改委", "县统计局", "各旗县区"]

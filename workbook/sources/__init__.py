@@ -6,8 +6,8 @@ A layout found later needs one more reader here (or one more header synonym in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..findings import DubanError
 from .table import SourceDocument

@@ -140,14 +140,15 @@ class _Parser:
 
     def _line(self, line: str, row: SourceRow, table: SourceTable) -> None:
         compact = re.sub(r"\s+", "", line)
-        if m := _LEADER.match(compact):
-            if m.group("n") or _SECTION.match(compact) or re.search(r"[长任记]$", m.group("name")):
-                self.leader = m.group("name")
-                self.category = self.category or S.CATEGORY_OTHER
-                if m.group("n"):
-                    self.result.leaders.append(ParsedLeader(self.leader, int(m.group("n")),
-                                                            int(m.group("main") or 0), row.number))
-                return
+        m = _LEADER.match(compact)
+        # a leader line: with its declared count, or a section heading naming a leader (…市长主抓…)
+        if m and (m.group("n") or _SECTION.match(compact) or re.search(r"[长任记]$", m.group("name"))):
+            self.leader = m.group("name")
+            self.category = self.category or S.CATEGORY_OTHER
+            if m.group("n"):
+                self.result.leaders.append(ParsedLeader(self.leader, int(m.group("n")),
+                                                        int(m.group("main") or 0), row.number))
+            return
         if m := _SECTION.match(line):
             self.category = re.sub(r"\s+", "", m.group("name"))
             self.leader = ""

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..findings import DubanError
 from ..language.text import col_letter
-from .paragraphs import _LABEL, paragraph_table
+from .paragraphs import LABEL, paragraph_table
 from .table import SourceCell, SourceDocument, SourceRow, SourceTable
 
 MAX_UNCOMPRESSED = 100 * 1024 * 1024
@@ -42,7 +42,7 @@ def read_docx(path: Path) -> SourceDocument:
 
     try:
         document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises many types on a damaged file
+    except Exception as exc:  # noqa: BLE001 - python-docx raises many types on a damaged file
         raise DubanError(f"无法读取 Word 文档 {path.name}：{type(exc).__name__}") from None
     doc = SourceDocument(path.name, "Word 文档")
     paragraphs: list[tuple[str, int]] = []  # every paragraph outside tables, numbered in document order
@@ -59,7 +59,7 @@ def read_docx(path: Path) -> SourceDocument:
         if text.strip():
             paragraphs.append((text, n_par))
             pending.append((text, n_par))
-    if any(_LABEL.search(text) for text, _ in paragraphs):
+    if any(LABEL.search(text) for text, _ in paragraphs):
         for table in doc.tables:  # the paragraphs belong to the paragraph table, not above a table
             table.rows = [r for r in table.rows if not r.cells or not r.cells[0].ref.startswith("第")]
         doc.tables.insert(0, paragraph_table(paragraphs, "正文"))

@@ -24,7 +24,7 @@ from .table import SourceCell, SourceRow, SourceTable
 _LABEL_WORDS = sorted({w for kind in (LEAD_PRIMARY, LEAD_OTHER, S.SUPPORT, S.LEADER, S.DEADLINE_TEXT)
                        for w in SYNONYMS[kind] if len(w) >= 2}, key=len, reverse=True)
 _BOUNDARY = r"(?:^|(?<=[\s(（【\[;；,，。]))"
-_LABEL = re.compile(_BOUNDARY + "(" + "|".join(map(re.escape, _LABEL_WORDS)) + r")\s*[:：]")
+LABEL = re.compile(_BOUNDARY + "(" + "|".join(map(re.escape, _LABEL_WORDS)) + r")\s*[:：]")
 # After a known label, any other short label (项目责任人：, 实际完成情况：) ends its value; it is not imported.
 _ANY_LABEL = re.compile(_BOUNDARY + r"([^\s:：;；,，。()（）]{2,8})\s*[:：]")
 # "部门分工：省发展改革委牵头，各地、各部门配合" and "（市财政局牵头，各区按职责分工负责）":

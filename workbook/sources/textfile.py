@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from ..findings import DubanError
-from .paragraphs import _LABEL, paragraph_table
+from .paragraphs import LABEL, paragraph_table
 from .table import SourceDocument, SourceTable
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8"), (b"\xff\xfe", "utf-16", "UTF-16"),
@@ -58,7 +58,7 @@ def read_text_file(path: Path) -> SourceDocument:
     if path.suffix.lower() == ".csv":
         return SourceDocument(path.name, f"逗号分隔文本（{encoding}）", [_delimited(text, ",")])
     lines = [(line, n) for n, line in enumerate(text.splitlines(), start=1)]
-    labelled = any(_LABEL.search(line) for line, _ in lines)
+    labelled = any(LABEL.search(line) for line, _ in lines)
     if "\t" not in text:
         return SourceDocument(path.name, f"段落文本（{encoding}）", [paragraph_table(lines, "正文")])
     doc = SourceDocument(path.name, f"制表符分隔文本（{encoding}）", [_delimited(text, "\t")])
