@@ -87,36 +87,55 @@ def _numbered(paragraph: Any, counters: dict[tuple[str, int], int]) -> str:
     return f"{_CN[n - 1]}、" if level == 0 and n <= 10 else f"{n}."
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TEXT_TAGS = {f"{_W}t": None, f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n"}
+
+
+def _cell_text(tc: Any) -> str:
+    """A cell's text, its paragraphs on separate lines (what Word shows, tabs and line breaks included)."""
+    lines = []
+    for p in tc.iter(f"{_W}p"):
+        parts = []
+        for el in p.iter(*_TEXT_TAGS):
+            fixed = _TEXT_TAGS[el.tag]
+            parts.append(fixed if fixed is not None else (el.text or ""))
+        lines.append("".join(parts))
+    return "\n".join(lines)
+
+
+def _val(parent: Any, path: str) -> str | None:
+    el = parent.find(path)
+    return None if el is None else el.get(f"{_W}val", "")
+
+
 def _table(table: Any, index: int, before: list[tuple[str, int]]) -> SourceTable:
     """The rows of a Word table from its XML: a cell spanning columns (gridSpan) or continuing a
     vertical merge (vMerge) is filled in from its origin and marked as a copy.
 
-    Read from the XML rather than python-docx's ``row.cells``, which recomputes the grid for
-    every row (a 2,000-row table took seconds).
+    Read with plain lxml calls rather than python-docx's ``row.cells`` and properties, which
+    recompute the grid and run XPath for every cell (a 2,000-row table took seconds).
     """
-    from docx.oxml.ns import qn
-    from docx.text.paragraph import Paragraph
-
     name = f"表格{index}"
     out = SourceTable(name, sheet=name)
     out.rows = [SourceRow([SourceCell(t, f"第{n}段")], n) for t, n in before]
-    above: dict[int, SourceCell] = {}  # grid column → the cell in the row above, for vMerge="continue"
-    for r, tr in enumerate(table._tbl.tr_lst, start=1):
+    above: dict[int, SourceCell] = {}  # grid column → the cell in the row above, for vMerge continue
+    for r, tr in enumerate(table._tbl.iterchildren(f"{_W}tr"), start=1):
         cells: list[SourceCell] = []
-        col = tr.grid_before
+        col = int(_val(tr, f"{_W}trPr/{_W}gridBefore") or 0)
         cells += [SourceCell("", f"{col_letter(c + 1)}{r}") for c in range(col)]
-        for tc in tr.tc_lst:
+        for tc in tr.iterchildren(f"{_W}tc"):
             ref = f"{col_letter(col + 1)}{r}"
-            if tc.vMerge == "continue" and col in above:
+            merge = _val(tc, f"{_W}tcPr/{_W}vMerge")
+            if merge in ("", "continue") and col in above:  # <w:vMerge/> means continue
                 origin = above[col]
                 first = SourceCell(origin.text, ref, origin.merged_from or origin.ref)
             else:
-                text = "\n".join(Paragraph(p, None).text for p in tc.iter(qn("w:p")))
-                first = SourceCell(text, ref)
+                first = SourceCell(_cell_text(tc), ref)
             cells.append(first)
-            for extra in range(1, tc.grid_span):
+            span = int(_val(tc, f"{_W}tcPr/{_W}gridSpan") or 1)
+            for extra in range(1, span):
                 cells.append(SourceCell(first.text, f"{col_letter(col + extra + 1)}{r}", first.merged_from or ref))
-            col += tc.grid_span
-        above = {c: cell for c, cell in enumerate(cells)}
+            col += span
+        above = dict(enumerate(cells))
         out.rows.append(SourceRow(cells, r))
     return out
