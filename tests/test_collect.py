@@ -108,7 +108,10 @@ def test_dangerous_text_lands_as_text(office):
     sheet = zipcraft.sheet_part(path, "填报")
     xml = zipcraft.read(path, sheet)
     # A unit can store text that starts with "=" (quote prefix): put one in as a string cell.
-    xml = xml.replace("加快推进，确保按期完成。".encode(), payload.replace("'", "&apos;").encode(), 1)
+    # openpyxl writes CJK text as UTF-8, or as character references when lxml is installed.
+    text = "加快推进，确保按期完成。"
+    encoded = next(e for e in (text.encode(), "".join(f"&#{ord(c)};" for c in text).encode()) if e in xml)
+    xml = xml.replace(encoded, payload.replace("'", "&apos;").encode(), 1)
     zipcraft.rewrite(path, path, replace={sheet: xml})
     result = collect([path], master)
     assert result.accepted, [str(f) for f in result.batch.submissions[0].findings]
