@@ -71,7 +71,7 @@ def test_units_are_normalised_split_and_annotated(sample_master_file):
 
 def test_master_is_formatted(sample_master_file):
     wb = openpyxl.load_workbook(sample_master_file)
-    assert wb.sheetnames[:5] == [S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.HISTORY]
+    assert wb.sheetnames[:6] == [S.TASKS, S.MILESTONES, S.LEADERS, S.UNITS, S.SETTINGS, S.HISTORY]
     ws = wb[S.TASKS]
     assert [c.value for c in ws[1]] == S.TASK_COLUMNS
     assert ws.freeze_panes == "A2"

@@ -91,7 +91,8 @@ def test_meta_and_digest(split_sample):
     ids = [t[S.TASK_ID] for t in master.tasks_of("市发改委")]
     assert meta["任务编号"].split(",") == ids and meta["任务数"] == len(ids)
     rows = CalamineWorkbook.from_path(str(result.files["市发改委"])).get_sheet_by_name(F.FORM).to_python()
-    locked = [r[: len(F.LOCKED)] for r in rows[F.FIRST_ROW - 1:F.FIRST_ROW - 1 + len(ids)]]
+    width = len(F.HEADERS)
+    locked = [F.locked((list(r) + [""] * width)[:width]) for r in rows[F.FIRST_ROW - 1:F.FIRST_ROW - 1 + len(ids)]]
     assert F.locked_digest(meta["台账编号"], 2026, "2026-06", "市发改委", locked) == meta["摘要SHA256"]
     issued = openpyxl.load_workbook(master_path)[S.ISSUED]
     assert issued.sheet_state == "hidden"
@@ -157,7 +158,7 @@ def test_unit_sheets_inside_the_master_are_refreshed_not_duplicated(master_copy)
     second = refresh_unit_sheets_in_file(master_copy)
     assert first == second and len(first) == 45
     wb = openpyxl.load_workbook(master_copy)
-    assert len(wb.sheetnames) == 6 + 45
+    assert len(wb.sheetnames) == len(S.MASTER_SHEETS) + 45
     ws = wb["市发改委"]
     assert [c.value for c in ws[F.HEADER_ROW]] == F.HEADERS
     assert ws["A4"].value == "2026-001"

@@ -66,7 +66,7 @@ def test_unit_sheets_script(sample_master_file):
     assert len(actions) <= 3 * 45 + 1
     again = run_script(scripts, "duban_unit_sheets", sheets)
     apply(sheets, again)
-    assert len([n for n in sheets if n == "市发改委"]) == 1 and len(sheets) == 6 + 45
+    assert len([n for n in sheets if n == "市发改委"]) == 1 and len(sheets) == len(S.MASTER_SHEETS) + 45
 
 
 def test_rates_script_fills_rates_and_lights(collected_master):

@@ -9,8 +9,9 @@ from typing import Any
 from . import schema as S
 from .findings import Report
 from .language.deadlines import DeadlineError, parse_deadline
-from .language.text import cell_text, is_blank
+from .language.text import cell_text, col_letter, is_blank, to_date
 from .master import Master
+from .milestones import share_of
 
 
 def check_master(master: Master) -> Report:
@@ -19,6 +20,7 @@ def check_master(master: Master) -> Report:
     _check_ids(master, report, file)
     _check_units(master, report, file)
     _check_deadlines(master, report, file)
+    _check_milestones(master, report, file)
     _check_leaders(master, report, file)
     if not master.settings.period.startswith(str(master.settings.year)):
         report.add("period-outside-year", f"当前填报期 {master.settings.period} 不在计划年度 {master.settings.year} 内",
@@ -96,8 +98,11 @@ def _check_deadlines(master: Master, report: Report, file: str) -> None:
             code = "deadline-impossible" if exc.reason == "impossible" else "deadline-unparseable"
             report.add(code, str(exc), **_where(master, t, S.DEADLINE_TEXT, file))
             continue
-        if deadline.due and deadline.due.year != year:
-            report.add("deadline-outside-year", f"完成时限“{text}”（{deadline.due}）不在计划年度 {year} 内",
+        if deadline.due and deadline.due.year > year:  # a task that runs over several years
+            report.add("deadline-outside-year", f"完成时限“{text}”（{deadline.due}）在计划年度 {year} 之后："
+                       "按跨年度任务处理，截止日期按所写日期计", "info", **_where(master, t, S.DEADLINE_TEXT, file))
+        elif deadline.due and deadline.due.year < year:
+            report.add("deadline-outside-year", f"完成时限“{text}”（{deadline.due}）在计划年度 {year} 之前，请核对年份",
                        "warning", **_where(master, t, S.DEADLINE_TEXT, file))
         due = t.get(S.DUE)
         if isinstance(due, dt.datetime):
@@ -106,6 +111,30 @@ def _check_deadlines(master: Master, report: Report, file: str) -> None:
             expected = deadline.due.isoformat() if deadline.due else "空（无固定日期）"
             report.add("due-mismatch", f"截止日期与完成时限“{text}”不一致，应为 {expected}", "warning",
                        suggestion=expected, **_where(master, t, S.DUE, file))
+
+
+def _check_milestones(master: Master, report: Report, file: str) -> None:
+    dues = {cell_text(t.get(S.TASK_ID)): to_date(t.get(S.DUE)) for t in master.tasks}
+    letter = {c: col_letter(i) for i, c in enumerate(S.MILESTONE_COLUMNS, start=1)}
+    for m in master.milestones:
+        row = m.get("_row", "")
+
+        def where(column: str) -> dict[str, str]:
+            return {"file": file, "sheet": S.MILESTONES, "cell": f"{letter[column]}{row}"}
+
+        tid, due = cell_text(m.get(S.TASK_ID)), to_date(m.get(S.DUE))
+        if tid not in dues:
+            report.add("milestone-task-unknown", f"时间节点的任务编号“{tid}”不在“任务分解”表中", **where(S.TASK_ID))
+            continue
+        if due is None:
+            report.add("milestone-due-invalid", f"{tid} 的时间节点“{cell_text(m.get(S.MS_CONTENT))}”没有有效的截止日期",
+                       **where(S.DUE))
+        elif dues[tid] and due > dues[tid]:
+            report.add("milestone-after-deadline", f"{tid} 的时间节点截止日期 {due} 晚于任务截止日期 {dues[tid]}",
+                       "warning", **where(S.DUE))
+        if share_of(m.get(S.MS_SHARE)) is None:
+            report.add("milestone-share-invalid", f"{tid} 的{S.MS_SHARE}“{cell_text(m.get(S.MS_SHARE))}”应为 0 到 100 的数",
+                       **where(S.MS_SHARE))
 
 
 def _check_leaders(master: Master, report: Report, file: str) -> None:

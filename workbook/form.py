@@ -15,6 +15,7 @@ from typing import Any
 from . import schema as S
 from .language.text import cell_text, col_letter, wrapped_lines
 from .master import Master, period_label, reporting_day
+from .milestones import Milestone, next_after
 
 FORM = "填报"
 GUIDE = "说明"
@@ -36,12 +37,14 @@ COLUMNS: list[tuple[str, float, bool]] = [
     (S.NARRATIVE, 36, True),
     (S.PROBLEMS, 26, True),
     (S.NEXT_STEPS, 26, True),
+    # Last, so the input columns keep their letters: the task's next dated step (时间节点).
+    (S.NEXT_MILESTONE, 22, False),
 ]
 HEADERS = [c[0] for c in COLUMNS]
 LOCKED = [c[0] for c in COLUMNS if not c[2]]
 INPUTS = [c[0] for c in COLUMNS if c[2]]
 COL = {name: i for i, (name, _, _) in enumerate(COLUMNS)}  # 0-based
-WRAP = {S.TEXT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET}
+WRAP = {S.TEXT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET, S.NEXT_MILESTONE}
 
 REPORTER = "填报人"
 PHONE = "联系电话"
@@ -81,8 +84,7 @@ class UnitForm:
 
     @property
     def digest(self) -> str:
-        return locked_digest(self.master_id, self.year, self.period, self.unit,
-                             [r[: len(LOCKED)] for r in self.rows])
+        return locked_digest(self.master_id, self.year, self.period, self.unit, [locked(r) for r in self.rows])
 
     def title_lines(self) -> tuple[str, str]:
         return (
@@ -103,7 +105,7 @@ class UnitForm:
             f"{self.unit} {self.period_label}重点工作任务进展填报说明",
             "",
             "一、填写什么",
-            f"1. 只在“{FORM}”表的黄色单元格填写；任务编号、任务目标、完成时限、截止日期、指标目标已锁定，请勿改动。",
+            f"1. 只在“{FORM}”表的黄色单元格填写；{'、'.join(LOCKED)}已锁定，请勿改动。",
             f"2. {S.STATUS}：从下拉列表选择 {'、'.join(self.statuses)}，不要手工输入。",
             f"3. {S.PROGRESS}：填 0 到 100 的整数，不带 % 号。{S.STATUS_DONE}必须填 100，{S.STATUS_NOT_STARTED}必须填 0。",
             f"4. {S.ACTUAL}：有指标目标的任务必填，写明数值和单位，如“7.8%”“330场”“1700亿元”。",
@@ -121,6 +123,18 @@ class UnitForm:
             "插入、删除、移动行，或改动锁定内容；合并单元格；在单元格中填写公式；另存为 .xls、.et 等格式；"
             "报送往期文件或其他单位的文件；必填项为空或状态与进度矛盾。退回时会附上逐格的问题清单。",
         ]
+
+
+def locked(row: list[Any]) -> list[Any]:
+    """The locked values of one form row (in HEADERS order), in LOCKED order."""
+    return [row[COL[c]] for c in LOCKED]
+
+
+def next_milestone(steps: list[Milestone], period: str) -> str:
+    """下一节点 for a period: the first milestone due in the period's month or later."""
+    y, m = (int(p) for p in period.split("-"))
+    step = next_after(steps, dt.date(y, m, 1))
+    return step.label() if step else ""
 
 
 def row_height(values: list[Any]) -> float:
@@ -159,7 +173,7 @@ def unit_form(master: Master, unit: str, period: str | None = None) -> UnitForm:
             t.get(S.DUE), cell_text(t.get(S.TARGET)),
             cell_text(t.get(S.STATUS)), int(float(progress)) if _is_number(progress) else None,
             cell_text(t.get(S.ACTUAL)), cell_text(t.get(S.NARRATIVE)), cell_text(t.get(S.PROBLEMS)),
-            cell_text(t.get(S.NEXT_STEPS)),
+            cell_text(t.get(S.NEXT_STEPS)), next_milestone(master.steps_of(cell_text(t.get(S.TASK_ID))), period),
         ])
         form.quantitative.append(bool(cell_text(t.get(S.TARGET))))
     return form

@@ -19,6 +19,7 @@ from .findings import DubanError, Report
 from .language.deadlines import deadline_or_none
 from .language.text import cell_text, is_blank, to_date
 from .language.units import UnitDirectory, join_units, unit_kind
+from .milestones import Milestone, by_task, milestone_rows
 from .ooxml.safe_write import save_workbook, sha256_file
 from .ooxml.styles import print_setup, write_table
 from .ooxml.xlsx_reader import open_book, sheet_rows
@@ -72,7 +73,9 @@ class Master:
     sha256: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # header → column letter
     read_report: Report = field(default_factory=Report)
+    milestones: list[dict[str, Any]] = field(default_factory=list)  # rows of 时间节点
     _by_unit: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
+    _steps: dict[str, list[Milestone]] | None = field(default=None, repr=False, compare=False)
 
     def directory(self) -> UnitDirectory:
         d = UnitDirectory()
@@ -94,6 +97,12 @@ class Master:
     def units_with_tasks(self) -> list[str]:
         """Units of the 单位 sheet that lead at least one task, in sheet order."""
         return [u for u in self.unit_names() if self.tasks_of(u)]
+
+    def steps_of(self, task_id: str) -> list[Milestone]:
+        """The task's milestones (时间节点) in date order; empty when it has none."""
+        if self._steps is None:
+            self._steps = by_task(self.milestones)
+        return self._steps.get(task_id, [])
 
     def tasks_of(self, unit: str) -> list[dict[str, Any]]:
         """The tasks ``unit`` leads, in master order (an index is built on first use)."""
@@ -146,7 +155,7 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
     settings = Settings(year=year, period=period, as_of=as_of or period_end(period),
                         master_id=master_id, title=dec.title, head=dec.head)
     directory = UnitDirectory()
-    tasks = []
+    tasks, milestones = [], []
     for row, t in enumerate(dec.tasks, start=2):
         for u in t.lead + t.support:
             directory.add(u.name, u.raw if u.raw != u.name and not u.note else "")
@@ -154,6 +163,7 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
         notes = [f"{u.name}：{u.note}" for u in t.lead + t.support if u.note]
         if t.published:  # the master numbers 1, 2, 3 …; keep the number the document prints
             notes.insert(0, f"原序号：{t.published}")
+        milestones += milestone_rows(S.task_id(year, t.serial), deadline)
         tasks.append({
             S.TASK_ID: S.task_id(year, t.serial), S.SERIAL: t.serial, S.CATEGORY: t.category,
             S.TEXT: t.text, S.LEAD: join_units([u.name for u in t.lead]),
@@ -168,7 +178,9 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
                 S.LEADER_DECLARED_MAIN: lead.declared_main, "_row": row}
                for row, lead in enumerate(dec.leaders, start=2)]
     _count_leaders(leaders, tasks)
-    return Master(settings=settings, tasks=tasks, leaders=leaders, units=units,
+    for row, m in enumerate(milestones, start=2):
+        m["_row"] = row
+    return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, milestones=milestones,
                   columns={c: get_column_letter(i) for i, c in enumerate(S.TASK_COLUMNS, start=1)})
 
 
@@ -206,6 +218,14 @@ def master_workbook(master: Master) -> Workbook:
     light_fills(ws, f"{get_column_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}2:"
                     f"{get_column_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}{max(last, 2) + 1000}")
     print_setup(ws, "1:1")
+
+    ws = wb.create_sheet(S.MILESTONES)
+    write_table(ws, S.MILESTONE_COLUMNS, [[m.get(c) for c in S.MILESTONE_COLUMNS] for m in master.milestones],
+                {S.TASK_ID: 11, S.MS_SERIAL: 6, S.MS_CONTENT: 40, S.DEADLINE_TEXT: 16, S.DUE: 12, S.MS_SHARE: 12},
+                wrap=(S.MS_CONTENT,))
+    for row in ws.iter_rows(min_row=2, min_col=S.MILESTONE_COLUMNS.index(S.DUE) + 1,
+                            max_col=S.MILESTONE_COLUMNS.index(S.DUE) + 1):
+        row[0].number_format = "yyyy-mm-dd"
 
     ws = wb.create_sheet(S.LEADERS)
     write_table(ws, S.LEADER_COLUMNS, [[lead.get(c) for c in S.LEADER_COLUMNS] for lead in master.leaders],
@@ -270,7 +290,7 @@ def read_master(path: Path) -> Master:
         raise DubanError(f"找不到台账文件：{path}")
     digest = sha256_file(path)
     book = open_book(path)
-    wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS)
+    wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.MILESTONES)
     master = master_from_rows({n: sheet_rows(book, n) for n in wanted if n in book.sheet_names}, path.name)
     master.path, master.sha256 = path, digest
     return master
@@ -296,8 +316,11 @@ def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "") -> Mast
     units = [u for u in units if not is_blank(u.get(S.UNIT_NAME))]
     for u in units:
         u[S.UNIT_NAME] = cell_text(u[S.UNIT_NAME])
+    # 时间节点 is optional: a master made before milestones existed has none.
+    milestones = _read_table(sheets[S.MILESTONES], S.MILESTONES, name, report,
+                             required=S.MILESTONE_COLUMNS)[0] if sheets.get(S.MILESTONES) else []
     return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, columns=columns,
-                  read_report=report)
+                  read_report=report, milestones=milestones)
 
 
 def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,

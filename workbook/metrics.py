@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -12,14 +12,21 @@ from . import schema as S
 from .indicators import rate_for_task
 from .language.text import cell_text, to_date
 from .master import Master
+from .milestones import Milestone, expected_progress, missed
 
 RED, YELLOW, GREEN = "红", "黄", "绿"
 GROUP_COLUMNS = ["任务数", "已完成", "到期任务", "到期已完成", "到期完成率", "总体完成率", "平均进度", "逾期",
                  "临期", RED, YELLOW, GREEN]
 
 
-def schedule_progress(due: dt.date | None, as_of: dt.date, start: dt.date) -> float | None:
-    """序时进度: the share (0–100) of the time from plan start to the deadline that has elapsed."""
+def schedule_progress(due: dt.date | None, as_of: dt.date, start: dt.date,
+                      steps: Sequence[Milestone] = ()) -> float | None:
+    """序时进度: the share (0–100) of the time from plan start to the deadline that has elapsed.
+
+    A task with milestones runs through them instead (see :func:`workbook.milestones.expected_progress`).
+    """
+    if steps:
+        return expected_progress(steps, due, as_of, start)
     if due is None:
         return None
     if due <= start:
@@ -29,18 +36,28 @@ def schedule_progress(due: dt.date | None, as_of: dt.date, start: dt.date) -> fl
 
 
 def light(status: str, progress: float | None, due: dt.date | None, as_of: dt.date, expected: float | None,
-          lag_red: float = S.DEFAULT_LAG_RED, due_soon: int = S.DEFAULT_DUE_SOON) -> str:
-    """红/黄/绿 for one task (thresholds from 设置)."""
+          lag_red: float = S.DEFAULT_LAG_RED, due_soon: int = S.DEFAULT_DUE_SOON,
+          steps: Sequence[Milestone] = ()) -> str:
+    """红/黄/绿 for one task (thresholds from 设置).
+
+    A missed milestone (its date passed, progress below its share) is red like an
+    overdue task; an unreached milestone due within the 临期 window is yellow.
+    """
     if status == S.STATUS_DONE:
         return GREEN
-    if due is None:  # no fixed date: lit by status alone
+    if due is None and not steps:  # no fixed date: lit by status alone
         return GREEN if status == S.STATUS_ON_TRACK else YELLOW
     lag = (expected or 0) - (progress or 0)
-    if due < as_of or lag >= lag_red:
+    if (due is not None and due < as_of) or lag >= lag_red or missed(steps, status, progress, as_of):
         return RED
-    if lag > 0 or status == S.STATUS_BEHIND or (due - as_of).days <= due_soon:
+    dates = [m.due for m in steps if not m.reached(status, progress)] + ([due] if due is not None else [])
+    if lag > 0 or status == S.STATUS_BEHIND or any((d - as_of).days <= due_soon for d in dates):
         return YELLOW
     return GREEN
+
+
+MILESTONE_FIGURES = [S.TASK_ID, S.TEXT, S.LEAD, S.LEADER, S.MS_SERIAL, S.MS_CONTENT, S.DEADLINE_TEXT, S.DUE,
+                     S.MS_SHARE, S.STATUS, S.PROGRESS, S.PROBLEMS, "序时进度", "已达到", "最终节点", "逾期", "临期", "剩余天数"]
 
 
 @dataclass
@@ -50,6 +67,7 @@ class Metrics:
     by_leader: pd.DataFrame
     by_unit: pd.DataFrame
     overall: pd.Series
+    milestones: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MILESTONE_FIGURES))
 
 
 def _number(value: Any) -> float | None:
@@ -67,7 +85,9 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
         due = to_date(t.get(S.DUE))
         status = cell_text(t.get(S.STATUS))
         progress = _number(t.get(S.PROGRESS))
-        expected = schedule_progress(due, as_of, s.plan_start)
+        steps = master.steps_of(cell_text(t.get(S.TASK_ID)))
+        expected = schedule_progress(due, as_of, s.plan_start, steps)
+        pending = next((m for m in steps if not m.reached(status, progress)), None)
         rate = _number(t.get(S.RATE))
         if rate is None:
             rate = rate_for_task(cell_text(t.get(S.TARGET)), cell_text(t.get(S.ACTUAL)), master)
@@ -80,7 +100,8 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
             S.PROBLEMS: cell_text(t.get(S.PROBLEMS)),
             "序时进度": expected,
             "落后": None if expected is None else round(expected - (progress or 0), 1),
-            "灯": light(status, progress, due, as_of, expected, s.lag_red, s.due_soon),
+            "灯": light(status, progress, due, as_of, expected, s.lag_red, s.due_soon, steps),
+            S.NEXT_MILESTONE: pending.label() if pending else "",
             "已完成": done,
             "到期": due is not None and due <= as_of,
             "逾期": due is not None and due < as_of and not done,
@@ -118,8 +139,29 @@ def _figures(g: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def milestone_metrics(master: Master, tasks: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """One row per milestone: reached, overdue (逾期) or due soon (临期), as of ``as_of``."""
+    rows = []
+    for t in tasks.to_dict("records"):
+        steps = master.steps_of(t[S.TASK_ID])
+        for m in steps:
+            reached = m.reached(t[S.STATUS], t[S.PROGRESS])
+            left = (m.due - as_of).days
+            rows.append({
+                S.TASK_ID: t[S.TASK_ID], S.TEXT: t[S.TEXT], S.LEAD: t[S.LEAD], S.LEADER: t[S.LEADER],
+                S.MS_SERIAL: m.serial, S.MS_CONTENT: m.content, S.DEADLINE_TEXT: m.when, S.DUE: m.due,
+                S.MS_SHARE: m.share, S.STATUS: t[S.STATUS], S.PROGRESS: t[S.PROGRESS], S.PROBLEMS: t[S.PROBLEMS],
+                "序时进度": t["序时进度"], "已达到": reached,
+                "最终节点": m is steps[-1] and (pd.isna(t[S.DUE]) or m.due >= t[S.DUE]),
+                "逾期": not reached and left < 0, "临期": not reached and 0 <= left <= master.settings.due_soon,
+                "剩余天数": left,
+            })
+    return pd.DataFrame(rows, columns=MILESTONE_FIGURES)
+
+
 def compute(master: Master, as_of: dt.date | None = None) -> Metrics:
     as_of = as_of or master.settings.as_of
     tasks = task_metrics(master, as_of)
     overall = pd.Series(_figures(tasks)) if len(tasks) else pd.Series(dtype=object)
-    return Metrics(as_of, tasks, group_metrics(tasks, S.LEADER), group_metrics(tasks, S.LEAD), overall)
+    return Metrics(as_of, tasks, group_metrics(tasks, S.LEADER), group_metrics(tasks, S.LEAD), overall,
+                   milestone_metrics(master, tasks, as_of))

@@ -71,22 +71,24 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
                 for i, (_, r) in enumerate(frame.iterrows(), start=1)]
         tables[sheet] = Table(f"{sheet}完成情况（{label}）", group_headers, rows,
                               [6, 24, 8, 8, 9, 10, 11, 11, 11, 7, 7, 6, 6, 6], percent={"到期完成率", "总体完成率"})
-    overdue = t[t["逾期"]].sort_values("剩余天数")
-    tables[OVERDUE] = Table(f"逾期任务清单（{label}，共 {len(overdue)} 项）",
-                            ["任务编号", "任务目标", "牵头单位", "分管领导", "完成时限", "截止日期", "逾期天数",
+    ms = metrics.milestones
+    steps = ms[~ms["最终节点"].astype(bool)]  # the last step is the task's own deadline
+    overdue = _due_list(t[t["逾期"]], steps[steps["逾期"].astype(bool)])
+    tables[OVERDUE] = Table(f"逾期任务清单（{label}，共 {len(overdue)} 项{_of_which(overdue)}）",
+                            ["任务编号", "任务目标", "时间节点", "牵头单位", "分管领导", "完成时限", "截止日期", "逾期天数",
                              "完成状态", "完成进度(%)", "存在问题"],
-                            [[r[S.TASK_ID], r[S.TEXT], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT], r[S.DUE],
-                              -int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]), r[S.PROBLEMS]]
-                             for _, r in overdue.iterrows()],
-                            [10, 44, 16, 13, 10, 11, 8, 9, 9, 30], wrap={"任务目标", "存在问题", "牵头单位"})
-    soon = t[t["临期"]].sort_values("剩余天数")
-    tables[DUE_SOON] = Table(f"临期任务清单（{label}起 {s.due_soon} 天内到期，共 {len(soon)} 项）",
-                             ["任务编号", "任务目标", "牵头单位", "分管领导", "完成时限", "截止日期", "剩余天数",
+                            [[r[S.TASK_ID], r[S.TEXT], r["时间节点"], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT],
+                              r[S.DUE], -int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]),
+                              r.get(S.PROBLEMS) or ""] for r in overdue],
+                            [10, 40, 18, 16, 13, 10, 11, 8, 9, 9, 28], wrap={"任务目标", "时间节点", "存在问题", "牵头单位"})
+    soon = _due_list(t[t["临期"]], steps[steps["临期"].astype(bool)])
+    tables[DUE_SOON] = Table(f"临期任务清单（{label}起 {s.due_soon} 天内到期，共 {len(soon)} 项{_of_which(soon)}）",
+                             ["任务编号", "任务目标", "时间节点", "牵头单位", "分管领导", "完成时限", "截止日期", "剩余天数",
                               "完成状态", "完成进度(%)", "序时进度(%)"],
-                             [[r[S.TASK_ID], r[S.TEXT], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT], r[S.DUE],
-                               int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]),
-                               _clean(r["序时进度"])] for _, r in soon.iterrows()],
-                             [10, 44, 16, 13, 10, 11, 8, 9, 9, 9], wrap={"任务目标", "牵头单位"})
+                             [[r[S.TASK_ID], r[S.TEXT], r["时间节点"], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT],
+                               r[S.DUE], int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]),
+                               _clean(r.get("序时进度"))] for r in soon],
+                             [10, 40, 18, 16, 13, 10, 11, 8, 9, 9, 9], wrap={"任务目标", "时间节点", "牵头单位"})
     targets = t[t[S.TARGET] != ""]
     tables[INDICATORS] = Table(f"主要指标完成情况（{label}）",
                                ["序号", "指标", "目标", "完成情况", "完成率", "牵头单位"],
@@ -101,6 +103,19 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
     tables[MISSING] = Table(f"{s.period_label}未报送单位（共 {len(missing)} 个）", ["单位", "类型", "牵头任务数", "其中逾期"],
                             missing, [30, 10, 10, 10])
     return tables
+
+
+def _due_list(tasks: Any, steps: Any) -> list[dict[str, Any]]:
+    """Overdue or due-soon tasks and milestones in one list, soonest first (a milestone row names its step)."""
+    rows = [dict(r, 时间节点="") for r in tasks.to_dict("records")]
+    for r in steps.to_dict("records"):
+        rows.append(dict(r, 时间节点=f"第{r[S.MS_SERIAL]}个节点：{r[S.MS_CONTENT]}（应达进度 {r[S.MS_SHARE]:g}%）"))
+    return sorted(rows, key=lambda r: (r["剩余天数"], r[S.TASK_ID]))
+
+
+def _of_which(rows: list[dict[str, Any]]) -> str:
+    n = sum(1 for r in rows if r["时间节点"])
+    return f"，其中时间节点 {n} 个" if n else ""
 
 
 def table_values(table: Table) -> list[list[Any]]:

@@ -15,7 +15,8 @@ UNITS = "单位"
 SETTINGS = "设置"
 HISTORY = "进展记录"
 ISSUED = "发放记录"
-MASTER_SHEETS = (TASKS, LEADERS, UNITS, SETTINGS, HISTORY, ISSUED)
+MILESTONES = "时间节点"
+MASTER_SHEETS = (TASKS, LEADERS, UNITS, SETTINGS, HISTORY, ISSUED, MILESTONES)
 
 # Columns of 任务分解, in order. The first block comes from the published
 # decomposition, the second is tracking filled by collection.
@@ -68,6 +69,15 @@ UNIT_ALIASES = "别名"
 UNIT_KIND = "类型"
 UNIT_COLUMNS = [UNIT_NAME, UNIT_ALIASES, UNIT_KIND]
 UNIT_KINDS = ("市直部门", "旗县区", "开发区", "其他")
+
+# 时间节点: a task's dated steps, one row per step (filled at import from a 完成时限 that
+# names several dates; staff may edit them). 节点进度(%) is the task progress the step
+# stands for (default: equal shares); 序时进度 and the light follow these steps.
+MS_SERIAL = SERIAL  # 1, 2, … within the task
+MS_CONTENT = "节点内容"
+MS_SHARE = "节点进度(%)"
+MILESTONE_COLUMNS = [TASK_ID, MS_SERIAL, MS_CONTENT, DEADLINE_TEXT, DUE, MS_SHARE]
+NEXT_MILESTONE = "下一节点"  # shown (locked) in the unit form
 
 # 设置: a two-column key/value sheet, looked up by key so rows may move.
 SETTING_KEY = "项目"

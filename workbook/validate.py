@@ -24,6 +24,7 @@ from .language.quantities import find_quantities, prepare
 from .language.text import cell_text, col_letter, is_blank
 from .language.units import UnitDirectory
 from .master import Master, period_label, read_master
+from .milestones import Milestone, missed
 from .ooxml.safe_write import sha256_file
 from .ooxml.sheetxml import scan_book
 from .ooxml.xlsx_reader import quiet_native_stderr
@@ -53,6 +54,8 @@ class TaskInfo:
     deadline_text: str
     due: dt.date | None
     target: str
+    steps: tuple[Milestone, ...] = ()
+    next_step: str = ""  # 下一节点 as issued for the context's period
 
 
 @dataclass
@@ -74,10 +77,13 @@ class Context:
 
 def context_from_master(master: Master, issued_rows: list[list[Any]] | None = None) -> Context:
     """The validation context; 发放记录 rows come from the master file unless given."""
-    tasks = {cell_text(t.get(S.TASK_ID)): TaskInfo(cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
-                                                   t.get(S.DUE), cell_text(t.get(S.TARGET)))
-             for t in master.tasks}
     s = master.settings
+    tasks = {}
+    for t in master.tasks:
+        steps = master.steps_of(cell_text(t.get(S.TASK_ID)))
+        tasks[cell_text(t.get(S.TASK_ID))] = TaskInfo(
+            cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)), t.get(S.DUE), cell_text(t.get(S.TARGET)),
+            tuple(steps), F.next_milestone(steps, s.period))
     if issued_rows is None and master.path:
         from python_calamine import CalamineWorkbook
 
@@ -301,7 +307,8 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
         for col, got, want in ((S.TEXT, cell_text(value(r, S.TEXT)), info.text),
                                (S.DEADLINE_TEXT, cell_text(value(r, S.DEADLINE_TEXT)), info.deadline_text),
                                (S.DUE, due or None, info.due),
-                               (S.TARGET, cell_text(value(r, S.TARGET)), info.target)):
+                               (S.TARGET, cell_text(value(r, S.TARGET)), info.target),
+                               (S.NEXT_MILESTONE, cell_text(value(r, S.NEXT_MILESTONE)), info.next_step)):
             if got != want:
                 c.add("locked-cell-changed", f"{col}被改动（应为“{want or '空'}”），请勿改动锁定内容",
                       sheet=F.FORM, cell=f"{F.letter(col)}{r}")
@@ -403,8 +410,10 @@ def _check_answer(c: _Checker, r: int, tid: str, value: Callable[[int, str], Any
     if not texts[S.NARRATIVE]:
         c.add("narrative-missing", f"{tid} 未填写进展情况", sheet=F.FORM, cell=ref(S.NARRATIVE))
     overdue = info.due is not None and info.due < ctx.as_of and status != S.STATUS_DONE
-    if not texts[S.PROBLEMS] and (status == S.STATUS_BEHIND or overdue):
-        why = "已超过截止日期仍未完成" if overdue else f"状态为{S.STATUS_BEHIND}"
+    late = missed(info.steps, status, progress, ctx.as_of)
+    if not texts[S.PROBLEMS] and (status == S.STATUS_BEHIND or overdue or late):
+        why = ("已超过截止日期仍未完成" if overdue else
+               f"已过时间节点“{late[0].label()}”，完成进度未达到 {late[0].share:g}" if late else f"状态为{S.STATUS_BEHIND}")
         c.add("problems-missing", f"{tid} {why}，请填写存在问题", sheet=F.FORM, cell=ref(S.PROBLEMS))
     if info.target:
         actual = texts[S.ACTUAL]

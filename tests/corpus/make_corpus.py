@@ -245,7 +245,7 @@ def _swap_rows(wb: openpyxl.Workbook) -> None:
 def _tamper_and_rehash(wb: openpyxl.Workbook, master: Path) -> None:
     ws = wb[F.FORM]
     ws["C7"] = "2027年12月底"  # push a deadline out, then recompute the digest inside the file
-    rows = [[ws.cell(r, c).value for c in range(1, len(F.LOCKED) + 1)] for r in range(4, 14)]
+    rows = [[ws.cell(r, F.COL[c] + 1).value for c in F.LOCKED] for r in range(4, 14)]
     wb[F.META]["B8"] = F.locked_digest(read_master(master).settings.master_id, 2026, "2026-06", UNIT, rows)
 
 
