@@ -177,7 +177,19 @@ def cmd_rates(args: argparse.Namespace) -> int:
     from .indicators import check_indicator_table
 
     report = check_indicator_table(Path(args.table), args.reference)
-    return _emit(report, args.json, f"核对指标表 {args.table} 中的完成率（{report.stats['checked']} 行）")
+    if not args.json and report.stats.get("rates"):
+        from .findings import _pad
+        from .language.text import display_width
+
+        rows = [("位置", "指标", "目标", "完成情况", "表中完成率", "计算完成率")] + [
+            (r["cell"], r["indicator"][:24], r["target"], r["actual"][:16], r["stated"],
+             "无法计算" if r["computed"] is None else f"{r['computed']:.2f}%") for r in report.stats["rates"]]
+        widths = [max(display_width(r[i]) for r in rows) for i in range(6)]
+        for r in rows:
+            print("  ".join(_pad(r[i], widths[i]) for i in range(6)))
+        print()
+    return _emit(report, args.json, f"核对指标表 {args.table}：{report.stats['rows']} 个指标，"
+                                    f"其中 {report.stats['checked']} 个有表中完成率")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -245,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("rates", help="核对指标完成情况表中填写的完成率")
-    p.add_argument("table", help="含“目标、完成情况、完成率”列的 .xlsx")
+    p.add_argument("table", help="指标完成情况表：.xlsx 或制表符分隔文本，含目标、完成情况（及完成率）列")
     p.add_argument("--reference", help="“与经济增长同步”类指标的参照目标，如 5.5%%左右")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rates)

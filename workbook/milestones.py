@@ -45,9 +45,9 @@ def milestone_rows(task_id: str, deadline: Deadline | None) -> list[dict[str, An
             for k, step in enumerate(steps, start=1)]
 
 
-def from_deadline(deadline: Deadline, task_id: str = "") -> list[Milestone]:
+def from_deadline(deadline: Deadline, task_id: str = "-") -> list[Milestone]:
     """Milestones straight from a deadline text (for a cell formula, where there is no master)."""
-    return list(by_task(milestone_rows(task_id, deadline)).get(task_id, []))
+    return by_task(milestone_rows(task_id, deadline)).get(task_id, [])
 
 
 def by_task(rows: Iterable[dict[str, Any]]) -> dict[str, list[Milestone]]:

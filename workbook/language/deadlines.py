@@ -57,14 +57,16 @@ class Deadline:
         return self.steps if len(self.steps) > 1 else ()
 
 
-# Spring Festival (正月初一) by Gregorian year; 春节前 is the day before.
+# Spring Festival (正月初一) by Gregorian year (checked against the lunardate package); 春节前 is the day before.
 SPRING_FESTIVAL = {
-    2010: (2, 14), 2011: (2, 3), 2012: (1, 23), 2013: (2, 10), 2014: (1, 31), 2015: (2, 19),
-    2016: (2, 8), 2017: (1, 28), 2018: (2, 16), 2019: (2, 5), 2020: (1, 25), 2021: (2, 12),
-    2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29), 2026: (2, 17), 2027: (2, 6),
-    2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23), 2032: (2, 11), 2033: (1, 31),
-    2034: (2, 19), 2035: (2, 8), 2036: (1, 28), 2037: (2, 15), 2038: (2, 4), 2039: (1, 24),
-    2040: (2, 12),
+    2000: (2, 5), 2001: (1, 24), 2002: (2, 12), 2003: (2, 1), 2004: (1, 22), 2005: (2, 9), 2006: (1, 29),
+    2007: (2, 18), 2008: (2, 7), 2009: (1, 26), 2010: (2, 14), 2011: (2, 3), 2012: (1, 23), 2013: (2, 10),
+    2014: (1, 31), 2015: (2, 19), 2016: (2, 8), 2017: (1, 28), 2018: (2, 16), 2019: (2, 5), 2020: (1, 25),
+    2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29), 2026: (2, 17), 2027: (2, 6),
+    2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23), 2032: (2, 11), 2033: (1, 31), 2034: (2, 19),
+    2035: (2, 8), 2036: (1, 28), 2037: (2, 15), 2038: (2, 4), 2039: (1, 24), 2040: (2, 12), 2041: (2, 1),
+    2042: (1, 22), 2043: (2, 10), 2044: (1, 30), 2045: (2, 17), 2046: (2, 6), 2047: (1, 26), 2048: (2, 14),
+    2049: (2, 2), 2050: (1, 23),
 }
 
 # Fixed rules for periods and events that name no day: phrase → (month, day) in the
@@ -101,9 +103,11 @@ _EVENTS = "|".join(sorted(list(RULES) + list(_SPRING) + list(_NEW_YEAR), key=len
 _TOKEN = re.compile(
     rf"(?P<iso>(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})(?:[-/.](?P<id>\d{{1,2}}))?(?![\d.]))"
     rf"|(?P<ymd>{_year_re('y')}?(?P<m>{_M})月(?:份)?"
-    rf"(?:(?P<d>{_D})[日号]|(?P<part>中旬|上旬|下旬|底|末|初|中|内))?)"
+    rf"(?:(?P<d>{_D})(?:[日号](?:[-—~至到](?P<d2>{_D})[日号])?|[-—~至到](?P<d3>{_D})[日号])"
+    rf"|(?P<part>中旬|上旬|下旬|底|末|初|中|内))?)"
     rf"|(?P<qtr>{_year_re('qy')}?(?:第|前)?(?P<q>\d|[一二三四五六七八九])季度(?:末|底|内)?)"
     rf"|(?P<evt>{_year_re('ey')}?(?P<event>{_EVENTS}))"
+    rf"|(?P<relonly>{_REL})"  # 今年 alone: within the year
     # A year alone (到2026年) is its end; 2011年三国文化周 is no date.
     rf"|(?P<yo>(?P<yy>{_Y})年(?:度)?(?P<yp>底|末|内|终)?(?!\d|[{_CN}]))"
 )
@@ -208,8 +212,8 @@ def _token_date(m: re.Match[str], current: int, plan_year: int, original: str) -
     if m.group("ymd"):
         y, explicit = _year(m, "y", current, plan_year)
         mo = _int(m.group("m"))
-        if m.group("d"):
-            return _date(y, mo, _int(m.group("d")), original), "date", explicit
+        if m.group("d"):  # 9月15日-25日: the last day counts
+            return _date(y, mo, _int(m.group("d2") or m.group("d3") or m.group("d")), original), "date", explicit
         part = m.group("part") or ""
         last = _last(y, mo, original)
         day = {"上旬": 10, "初": 10, "中旬": 20, "中": 20}.get(part, last)
@@ -235,6 +239,9 @@ def _token_date(m: re.Match[str], current: int, plan_year: int, original: str) -
         if festival not in SPRING_FESTIVAL:
             raise DeadlineError(f"完成时限“{original}”：{festival}年春节日期未收录，请写明具体日期", "unrecognised")
         return dt.date(festival, *SPRING_FESTIVAL[festival]) - dt.timedelta(days=1), "event", explicit
+    if m.group("relonly"):
+        y = plan_year + _REL_YEARS[m.group("relonly")]
+        return dt.date(y, 12, 31), "year_end", y
     y = _int(m.group("yy"))
     return dt.date(y, 12, 31), "year_end", y
 

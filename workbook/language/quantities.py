@@ -9,7 +9,8 @@ from .text import chinese_numerals_to_digits, normalise_text
 
 AT_LEAST = ("超过", "突破", "不低于", "不少于", "达到", "达", "高于", "提升至", "提高至", "提高到",
             "增至", "增长至")
-AT_MOST = ("不超过", "不高于", "控制在", "低于", "降至", "降低至", "降到", "压减至", "少于")
+AT_MOST = ("不超过", "不高于", "控制在", "低于", "降至", "降低至", "降低到", "降到", "下降到", "下降至", "压减至",
+           "压减到", "减少到", "减少至", "少于")
 ABOUT = ("稳定在", "保持在", "约")
 PREFIXES = sorted(AT_LEAST + AT_MOST + ABOUT, key=len, reverse=True)
 SUFFIX_AT_LEAST = ("以上", "余", "多", "之上")
@@ -42,9 +43,12 @@ _MAG_RE = "万亿|亿|万|千"
 _PREFIX_RE = "|".join(re.escape(p) for p in PREFIXES)
 _SUFFIX_RE = "|".join(re.escape(s) for s in SUFFIXES)
 _NUMBER = r"\d+(?:\.\d+)?"
+_DASH = r"[-—–~至到]"
 
+# 5%—5.5% and 8-9% are ranges: the lower bound (num) is the target, high the upper end.
 QUANTITY = re.compile(
     rf"(?P<prefix>{_PREFIX_RE})?(?P<num>{_NUMBER})(?P<mag>{_MAG_RE})?"
+    rf"(?:(?P<u1>{_UNIT_RE})?{_DASH}(?P<high>{_NUMBER})(?P<mag2>{_MAG_RE})?(?=[^年月日]|$))?"
     rf"(?P<s1>余|多)?(?P<unit>{_UNIT_RE})?(?P<suffix>{_SUFFIX_RE})?"
 )
 RELATIVE = re.compile(r"与经济(?:增长)?(?:基本)?同步")
@@ -56,8 +60,22 @@ class Quantity:
 
     value: float
     kind: str  # percent, yuan, mu, item … or "" for a bare number
-    bound: str  # "min" (at least / reach), "max" (at most), "about"
+    bound: str  # "min" (at least / reach: higher is better), "max" (at most: lower is better)
     text: str
+    about: bool = False  # 左右, 约, 保持在: met within a tolerance either side
+    high: float | None = None  # the upper end of a range (5%—5.5%): value is the lower bound
+
+
+_BARE = re.compile(rf"^(?P<sign>[+-]?)(?P<num>{_NUMBER})(?P<mag>万亿|亿|万)?$")
+
+
+def bare_number(text: object) -> Quantity | None:
+    """A number with no unit (``31500``, ``3.3万``): its unit is in the column header, if anywhere."""
+    m = _BARE.match(prepare(text))
+    if not m:
+        return None
+    value = float(m.group("num")) * _MAGNITUDE.get(m.group("mag") or "", 1) * (-1 if m.group("sign") == "-" else 1)
+    return Quantity(value, "", "min", m.group(0))
 
 
 def prepare(text: object) -> str:
@@ -86,21 +104,15 @@ def _is_year_or_ordinal(s: str, m: re.Match[str]) -> bool:
 
 
 def _quantity(m: re.Match[str]) -> Quantity:
-    value = float(m.group("num"))
-    if m.group("mag"):
-        value *= _MAGNITUDE[m.group("mag")]
-    kind = ""
-    if m.group("unit"):
-        kind, factor = UNITS[m.group("unit")]
-        value *= factor
+    kind, factor = UNITS[m.group("unit") or m.group("u1")] if (m.group("unit") or m.group("u1")) else ("", 1)
+    value = float(m.group("num")) * _MAGNITUDE.get(m.group("mag") or "", 1) * factor
+    high = None
+    if m.group("high"):
+        high = float(m.group("high")) * _MAGNITUDE.get(m.group("mag2") or m.group("mag") or "", 1) * factor
     prefix, suffix = m.group("prefix") or "", (m.group("suffix") or m.group("s1") or "")
-    if prefix in AT_MOST or suffix in SUFFIX_AT_MOST:
-        bound = "max"
-    elif prefix in ABOUT or suffix in SUFFIX_ABOUT:
-        bound = "about"
-    else:
-        bound = "min"
-    return Quantity(value, kind, bound, m.group(0))
+    bound = "max" if prefix in AT_MOST or suffix in SUFFIX_AT_MOST else "min"
+    about = prefix in ABOUT or suffix in SUFFIX_ABOUT
+    return Quantity(value, kind, bound, m.group(0), about, high)
 
 
 def extract_target(task_text: object) -> str:
