@@ -137,6 +137,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(collected_master):
     (lambda: functions.DUBAN_RATE("与经济增长同步", "4.4%", "5.5%左右"), 0.8),
     (lambda: functions.DUBAN_LIGHT("3月底", "序时推进", 80, dt.date(2026, 6, 30)), "红"),
     (lambda: functions.DUBAN_LIGHT("12月底", "已完成", 100, "2026-06-30"), "绿"),
+    (lambda: functions.DUBAN_LIGHT("3月底前完成方案，6月底前开工，12月底前完工", "序时推进", 40, "2026-07-15"), "红"),
     (lambda: functions.DUBAN_UNIT("呼和浩特 职业技术大学"), "呼和浩特职业技术大学"),
 ])
 def test_cell_functions(call, expected):

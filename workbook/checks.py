@@ -99,8 +99,8 @@ def _check_deadlines(master: Master, report: Report, file: str) -> None:
             report.add(code, str(exc), **_where(master, t, S.DEADLINE_TEXT, file))
             continue
         if deadline.due and deadline.due.year > year:  # a task that runs over several years
-            report.add("deadline-outside-year", f"完成时限“{text}”（{deadline.due}）在计划年度 {year} 之后："
-                       "按跨年度任务处理，截止日期按所写日期计", "info", **_where(master, t, S.DEADLINE_TEXT, file))
+            report.add("deadline-outside-year", f"完成时限“{text}”的截止日期 {deadline.due} 在计划年度 {year} 之后，"
+                       "按所写时限计（跨年度任务）", "info", **_where(master, t, S.DEADLINE_TEXT, file))
         elif deadline.due and deadline.due.year < year:
             report.add("deadline-outside-year", f"完成时限“{text}”（{deadline.due}）在计划年度 {year} 之前，请核对年份",
                        "warning", **_where(master, t, S.DEADLINE_TEXT, file))

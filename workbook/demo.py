@@ -118,7 +118,7 @@ def run_demo(out: Path) -> int:
           f"逾期 {overview['逾期任务']} 项，红灯 {overview['红灯']} 项 → {report_path.name}")
 
     print(f"\n演示输出目录：{out.resolve()}")
-    print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY} 及每个单位一张表")
+    print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.MILESTONES}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY} 及每个单位一张表")
     print(f"  {units_dir.name}/      每个单位一个下发的 .xlsx")
     print(f"  {inbox.name}/        模拟的报送文件（含错误）")
     print(f"  {checked_dir.name}/        校验结果.xlsx 和退回文件（问题单元格已标注）")

@@ -44,7 +44,7 @@ HEADERS = [c[0] for c in COLUMNS]
 LOCKED = [c[0] for c in COLUMNS if not c[2]]
 INPUTS = [c[0] for c in COLUMNS if c[2]]
 COL = {name: i for i, (name, _, _) in enumerate(COLUMNS)}  # 0-based
-WRAP = {S.TEXT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET, S.NEXT_MILESTONE}
+WRAP = {S.TEXT, S.DEADLINE_TEXT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET, S.NEXT_MILESTONE}
 
 REPORTER = "填报人"
 PHONE = "联系电话"
@@ -134,7 +134,7 @@ def next_milestone(steps: list[Milestone], period: str) -> str:
     """下一节点 for a period: the first milestone due in the period's month or later."""
     y, m = (int(p) for p in period.split("-"))
     step = next_after(steps, dt.date(y, m, 1))
-    return step.label() if step else ""
+    return step.label(y) if step else ""
 
 
 def row_height(values: list[Any]) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import schema as S
-from .findings import DubanError, Report
+from .findings import Report
 from .language.quantities import AT_MOST, RELATIVE, SUFFIX_AT_MOST, UNITS, bare_number, find_quantities, prepare
 from .language.rates import completion_rate, target_note
 from .language.text import cell_text, col_letter, normalise_text
 from .ooxml.xlsx_reader import open_book, sheet_rows
+from .sources.decomposition import read_source_rows
 
 if TYPE_CHECKING:
     from .master import Master
@@ -115,27 +114,11 @@ def check_indicator_table(path: Path, reference: str | None = None) -> Report:
 
 
 def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    if not path.is_file():
-        raise DubanError(f"找不到文件：{path}")
-    if path.stat().st_size > 20 * 1024 * 1024:
-        raise DubanError(f"文件过大（超过 20 MB）：{path}")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
+    """Every sheet of a workbook, or the one table of a text file (read as decompositions are)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
         book = open_book(path)
         return [(name, sheet_rows(book, name)[:MAX_ROWS]) for name in book.sheet_names]
-    if suffix not in (".txt", ".tsv", ".csv"):
-        raise DubanError(f"不支持的文件类型“{path.suffix}”：请提供 .xlsx 或制表符分隔的文本")
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise DubanError(f"无法识别文件编码（已尝试 UTF-8、GB18030）：{path.name}")
-    reader = csv.reader(io.StringIO(text), delimiter="," if suffix == ".csv" else "\t")
-    return [("", [row for _, row in zip(range(MAX_ROWS), reader)])]
+    return [("", read_source_rows(path)[:MAX_ROWS])]
 
 
 def _header_key(value: Any) -> tuple[str, str]:

@@ -101,7 +101,7 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
             "序时进度": expected,
             "落后": None if expected is None else round(expected - (progress or 0), 1),
             "灯": light(status, progress, due, as_of, expected, s.lag_red, s.due_soon, steps),
-            S.NEXT_MILESTONE: pending.label() if pending else "",
+            S.NEXT_MILESTONE: pending.label(s.year) if pending else "",
             "已完成": done,
             "到期": due is not None and due <= as_of,
             "逾期": due is not None and due < as_of and not done,

@@ -28,10 +28,11 @@ class Milestone:
     due: dt.date
     share: float  # the task progress (0–100) this step stands for
 
-    def label(self) -> str:
-        """``6月底前开工（6月30日）``: what the unit form and the bulletin show."""
+    def label(self, year: int | None = None) -> str:
+        """``6月底前开工（6月30日）``: what the unit form and the bulletin show (the year only when not ``year``)."""
         text = self.when + self.content if self.content not in self.when else self.when
-        return f"{text}（{self.due.year}年{self.due.month}月{self.due.day}日）"
+        day = f"{self.due.month}月{self.due.day}日"
+        return f"{text}（{day if self.due.year == year else f'{self.due.year}年{day}'}）"
 
     def reached(self, status: str, progress: float | None) -> bool:
         return status == S.STATUS_DONE or (progress or 0) >= self.share

@@ -413,7 +413,7 @@ def _check_answer(c: _Checker, r: int, tid: str, value: Callable[[int, str], Any
     late = missed(info.steps, status, progress, ctx.as_of)
     if not texts[S.PROBLEMS] and (status == S.STATUS_BEHIND or overdue or late):
         why = ("已超过截止日期仍未完成" if overdue else
-               f"已过时间节点“{late[0].label()}”，完成进度未达到 {late[0].share:g}" if late else f"状态为{S.STATUS_BEHIND}")
+               f"已过时间节点“{late[0].label(ctx.year)}”，完成进度未达到 {late[0].share:g}" if late else f"状态为{S.STATUS_BEHIND}")
         c.add("problems-missing", f"{tid} {why}，请填写存在问题", sheet=F.FORM, cell=ref(S.PROBLEMS))
     if info.target:
         actual = texts[S.ACTUAL]

@@ -14,6 +14,7 @@ from workbook.language.rates import completion_rate
 from workbook.language.text import cell_text, to_date
 from workbook.language.units import normalise_unit
 from workbook.metrics import light, schedule_progress
+from workbook.milestones import from_deadline
 
 from .decorators import excel_func
 
@@ -75,8 +76,9 @@ def DUBAN_LIGHT(deadline_text: Any, status: Any, progress: Any = None, as_of: An
         value = None if progress in (None, "") else float(str(progress).rstrip("%"))
     except (DeadlineError, ValueError) as exc:
         return f"错误：{exc}"
-    expected = schedule_progress(deadline.due, day, dt.date(day.year, 1, 1))
-    return light(cell_text(status), value, deadline.due, day, expected, S.DEFAULT_LAG_RED, S.DEFAULT_DUE_SOON)
+    steps = from_deadline(deadline)  # 3月底前完成方案，6月底前开工，12月底前完工: lit by its milestones
+    expected = schedule_progress(deadline.due, day, dt.date(day.year, 1, 1), steps)
+    return light(cell_text(status), value, deadline.due, day, expected, S.DEFAULT_LAG_RED, S.DEFAULT_DUE_SOON, steps)
 
 
 @excel_func("UNIT")
