@@ -149,6 +149,12 @@ def test_milestone_sheet_checks(master_path, changes, code, cell):
     assert hit.sheet == S.MILESTONES and hit.cell == cell
 
 
+def test_a_deadline_edited_after_import_no_longer_matches_its_milestones(master_path):
+    edit(master_path, S.TASKS, {"H2": "3月底前完成方案，9月底前开工，12月底前完工"})
+    hit = next(f for f in check_master(read_master(master_path)).findings if f.code == "milestone-mismatch")
+    assert hit.cell == "H2" and "9月30日" in hit.message and hit.severity == "warning"
+
+
 def test_staff_can_set_the_share_of_a_milestone(master_path):
     edit(master_path, S.MILESTONES, {"F3": 30})  # 开工 stands for 30%, not 67%
     edit(master_path, S.TASKS, {"K2": "序时推进", "L2": 40})

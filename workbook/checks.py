@@ -8,7 +8,7 @@ from typing import Any
 
 from . import schema as S
 from .findings import Report
-from .language.deadlines import DeadlineError, parse_deadline
+from .language.deadlines import DeadlineError, deadline_or_none, parse_deadline
 from .language.text import cell_text, col_letter, is_blank, to_date
 from .master import Master
 from .milestones import share_of
@@ -115,6 +115,15 @@ def _check_deadlines(master: Master, report: Report, file: str) -> None:
 
 def _check_milestones(master: Master, report: Report, file: str) -> None:
     dues = {cell_text(t.get(S.TASK_ID)): to_date(t.get(S.DUE)) for t in master.tasks}
+    for t in master.tasks:  # a 完成时限 edited after import: its steps no longer match the sheet
+        deadline = deadline_or_none(t.get(S.DEADLINE_TEXT), master.settings.year)
+        written = [step.due for step in deadline.milestones] if deadline else []
+        kept = [m.due for m in master.steps_of(cell_text(t.get(S.TASK_ID)))]
+        if written and written != kept:
+            shown = "、".join(f"{d.month}月{d.day}日" for d in written)
+            report.add("milestone-mismatch", f"完成时限“{cell_text(t.get(S.DEADLINE_TEXT))}”列出的时间节点（{shown}）"
+                       f"与“{S.MILESTONES}”表不一致，请核对该表中 {cell_text(t.get(S.TASK_ID))} 的行", "warning",
+                       **_where(master, t, S.DEADLINE_TEXT, file))
     letter = {c: col_letter(i) for i, c in enumerate(S.MILESTONE_COLUMNS, start=1)}
     for m in master.milestones:
         row = m.get("_row", "")
