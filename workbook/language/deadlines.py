@@ -143,6 +143,8 @@ def parse_deadline(text: object, year: int) -> Deadline:
         raise DeadlineError(f"完成时限“{text}”不是日期", "unrecognised")
     if text is None or not str(text).strip():
         raise DeadlineError("完成时限为空", "unrecognised")
+    if not isinstance(text, str):  # a range of cells where one value belongs
+        raise DeadlineError("完成时限应为一个单元格的文字或日期", "unrecognised")
     original = str(text).strip()
     s = normalise_text(_WEEKDAY.sub("", original)).replace("“", "").replace("”", "")
     s = _DATE_NOTE.sub(r" \1", s)  # 第四季度（11月份）: the note refines the date before it
