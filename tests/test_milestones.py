@@ -169,3 +169,21 @@ def test_a_master_without_the_milestone_sheet_still_reads(master_path):
     master = read_master(master_path)
     assert master.milestones == [] and master.read_report.findings == []
     assert main(["check", str(master_path)]) == 0
+
+
+def test_a_published_cell_with_two_dates_becomes_two_milestones():
+    """Sichuan, Dazhu 2016 (tests/data/places): 5月底前动工；12月底前 in one 完成时限 cell."""
+    import tomllib
+    from pathlib import Path
+
+    from workbook.importer import import_decomposition
+
+    place = Path(__file__).parent / "data" / "places" / "sichuan-dazhu-2016"
+    exp = tomllib.loads((place / "expected.toml").read_text(encoding="utf-8"))
+    master, _ = import_decomposition(place / exp["source"], exp["year"])
+    assert [(m[S.TASK_ID], m[S.DEADLINE_TEXT], m[S.DUE], m[S.MS_SHARE]) for m in master.milestones] == [
+        ("2016-005", "5月底前", D(2016, 5, 31), 50), ("2016-005", "12月底前", D(2016, 12, 31), 100)]
+    task = master.tasks[4]
+    assert task[S.DUE] == D(2016, 12, 31)
+    tasks = compute(master, D(2016, 6, 15)).tasks.set_index(S.TASK_ID)
+    assert tasks.loc["2016-005", "灯"] == "红"  # not reported, 动工 due 31 May

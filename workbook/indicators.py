@@ -13,8 +13,7 @@ from .findings import Report
 from .language.quantities import AT_MOST, RELATIVE, SUFFIX_AT_MOST, UNITS, bare_number, find_quantities, prepare
 from .language.rates import completion_rate, target_note
 from .language.text import cell_text, col_letter, normalise_text
-from .ooxml.xlsx_reader import open_book, sheet_rows
-from .sources.decomposition import read_source_rows
+from .sources import read_document
 
 if TYPE_CHECKING:
     from .master import Master
@@ -114,11 +113,8 @@ def check_indicator_table(path: Path, reference: str | None = None) -> Report:
 
 
 def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    """Every sheet of a workbook, or the one table of a text file (read as decompositions are)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
-        book = open_book(path)
-        return [(name, sheet_rows(book, name)[:MAX_ROWS]) for name in book.sheet_names]
-    return [("", read_source_rows(path)[:MAX_ROWS])]
+    """The tables of the file, read as decompositions are (any sheet, Word table or text)."""
+    return [(t.sheet, [r.texts() for r in t.rows[:MAX_ROWS]]) for t in read_document(path).tables]
 
 
 def _header_key(value: Any) -> tuple[str, str]:
@@ -266,25 +262,16 @@ def _check_row(file: str, sheet: str, rows: list[list[Any]], r: int, layout: Lay
 
 def _stated(value: Any, percent_header: bool) -> tuple[str, int] | None:
     """A stated rate as printed, in percent, with its number of decimal places; ``None`` when it is no number."""
-    if value is None or value == "" or isinstance(value, bool):
+    m = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)(%?)", prepare(value))
+    if not m:
         return None
-    if isinstance(value, (int, float)):
-        number = Decimal(repr(float(value)))
-        if not percent_header and abs(number) <= 10:
-            # An Excel percentage cell holds the fraction; its format (not the value) says how it
-            # is printed: published tables print two decimals (68.75%).
-            text = f"{(number * 100).normalize():f}"
-            places = max(2, len(text.split(".")[1]) if "." in text else 0)
-            return f"{(number * 100):.{places}f}", places
-        text = f"{number.normalize():f}"
-    else:
-        text = prepare(value)
-        m = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)(%?)", text)
-        if not m:
-            return None
-        text = m.group(1)
-        if not m.group(2) and not percent_header and abs(Decimal(text)) <= 10:
-            text = f"{(Decimal(text) * 100).normalize():f}"
+    text = m.group(1)
+    if not m.group(2) and not percent_header and abs(Decimal(text)) <= 10:
+        # A fraction: what an Excel percentage cell holds (its format, not its value, says how it is
+        # printed; published tables print two decimals, 68.75%).
+        percent = Decimal(text) * 100
+        places = max(2, -percent.normalize().as_tuple().exponent)  # type: ignore[operator]
+        return f"{percent:.{places}f}", places
     places = len(text.split(".")[1]) if "." in text else 0
     return text, places
 
