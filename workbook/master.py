@@ -5,9 +5,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
@@ -20,7 +22,19 @@ from .language.deadlines import deadline_or_none
 from .language.text import cell_text, is_blank, to_date
 from .language.units import UnitDirectory, join_units, unit_kind
 from .milestones import Milestone, by_task, milestone_rows
-from .ooxml.safe_write import save_workbook, sha256_file
+from .ooxml.lock import DEFAULT_WAIT, MasterLock, ensure_not_open
+from .ooxml.safe_write import (
+    WriteError,
+    atomic_write,
+    backup_dir,
+    checkpoint,
+    make_backup,
+    real_path,
+    remove_temps,
+    rotate_backups,
+    sha256_file,
+)
+from .ooxml.sheetpatch import SheetEdits, patch_workbook
 from .ooxml.styles import print_setup, write_table
 from .ooxml.xlsx_reader import open_book, sheet_rows
 from .sources.decomposition import (
@@ -43,6 +57,8 @@ class Settings:
     title: str = ""
     head: str = ""
     schema_version: int = S.SCHEMA_VERSION
+    backup_keep: int = S.DEFAULT_BACKUP_KEEP
+    backup_months: int = S.DEFAULT_BACKUP_MONTHS
 
     def rows(self) -> list[tuple[str, Any]]:
         return [
@@ -50,7 +66,8 @@ class Settings:
             (S.S_PERIOD, self.period), (S.S_AS_OF, self.as_of), (S.S_REPORT_DAY, self.report_day),
             (S.S_STATUSES, "、".join(self.statuses)), (S.S_LAG_RED, self.lag_red),
             (S.S_DUE_SOON, self.due_soon), (S.S_MASTER_ID, self.master_id),
-            (S.S_SCHEMA, self.schema_version),
+            (S.S_SCHEMA, self.schema_version), (S.S_BACKUP_KEEP, self.backup_keep),
+            (S.S_BACKUP_MONTHS, self.backup_months),
         ]
 
     @property
@@ -265,15 +282,131 @@ def _master_validations(ws: Any, settings: Settings, last: int) -> None:
     ws.add_data_validation(dv)
 
 
-def write_new_master(master: Master, path: Path, force: bool = False) -> None:
-    path = Path(path)
-    if path.exists() and not force:
-        raise DubanError(f"{path} 已存在：为防止覆盖台账，请换一个文件名或加 --force（原文件会先备份）")
-    if not path.parent.exists():
-        raise DubanError(f"输出目录不存在：{path.parent}")
-    save_workbook(master_workbook(master), path)
-    master.path = path
-    master.sha256 = sha256_file(path)
+def write_new_master(master: Master, path: Path, force: bool = False, wait: float = DEFAULT_WAIT) -> None:
+    """Write a freshly built master; an existing one is replaced only with ``force`` (after a backup,
+    keeping its permissions); a new file follows the umask."""
+    with master_transaction(path, wait, command="import", create=True) as tx:
+        if tx.path.exists() and not force:
+            raise DubanError(f"{path} 已存在：为防止覆盖台账，请换一个文件名或加 --force（原文件会先备份）")
+        tx.save(master_workbook(master))
+    master.path, master.sha256 = tx.path, tx.sha256
+
+
+# ---------------------------------------------------------------- the one write path
+
+
+class MasterChangedError(DubanError):
+    pass
+
+
+def archive_root(real: Path) -> Path:
+    """Where collect keeps the originals of accepted files (one folder per period inside)."""
+    return real.with_name(f"{real.stem}_归档")
+
+
+def master_protected(path: Path) -> list[tuple[Path, str]]:
+    """What no output may replace: the master, its backups and its archive."""
+    real = real_path(path)
+    return [(real, "台账"), (backup_dir(real), "台账备份"), (archive_root(real), "归档文件")]
+
+
+class MasterTransaction:
+    """One read–modify–write of the master under its lock (see :func:`master_transaction`)."""
+
+    def __init__(self, real: Path) -> None:
+        self.path = real
+        self.backup: Path | None = None  # made before the first write of the transaction
+        self.written = False
+        self._master: Master | None = None
+        self._sha256: str | None = None
+        self._settings: Settings | None = None
+
+    @property
+    def sha256(self) -> str:
+        """The digest of the master as this transaction last read or wrote it."""
+        return self._sha256 or sha256_file(self.path)
+
+    def master(self) -> Master:
+        """The master as it is now (read once, under the lock)."""
+        if self._master is None:
+            self._master = read_master(self.path)
+            self._sha256, self._settings = self._master.sha256, self._master.settings
+        return self._master
+
+    def patch(self, edits: dict[str, SheetEdits]) -> None:
+        """Change only the given cells and rows; every other part of the file is copied byte for byte."""
+        self.write(lambda tmp: patch_workbook(self.path, tmp, edits))
+
+    def save(self, wb: Workbook) -> None:
+        """Replace the master with an openpyxl workbook (only for changes a cell patch cannot make)."""
+        self.write(wb.save)
+
+    def write(self, write: Callable[[Path], None]) -> None:
+        """Backup (once), then ``write(temp)`` and replace the master atomically, keeping its permissions."""
+        ensure_not_open(self.path)
+        like = None
+        if self.path.exists():
+            if self._sha256 is not None and sha256_file(self.path) != self._sha256:
+                raise MasterChangedError(f"台账 {self.path.name} 在读取后已被其他程序修改保存，为避免覆盖，"
+                                         f"本次未写入；请重新运行")
+            like = os.stat(self.path)
+        digest: list[str] = []
+
+        def write_and_hash(tmp: Path) -> None:
+            write(tmp)
+            digest.append(sha256_file(tmp))
+
+        try:
+            if like is not None and self.backup is None:
+                self.backup = make_backup(self.path, like)
+            atomic_write(self.path, write_and_hash, like, step="master")
+        except WriteError as exc:
+            raise DubanError(f"{exc}；台账 {self.path.name} 未改动") from exc
+        self._sha256, self._master, self.written = digest[0], None, True
+
+
+@contextmanager
+def master_transaction(path: Path, wait: float = DEFAULT_WAIT, command: str = "",
+                       create: bool = False) -> Iterator[MasterTransaction]:
+    """Hold the master's lock for a whole read–modify–write: the one way to change a master.
+
+    ``with master_transaction(path, wait=30) as tx:`` then ``tx.master()`` to read it and
+    ``tx.patch(edits)`` / ``tx.save(workbook)`` / ``tx.write(fn)`` to write it. A symbolic link is
+    followed (lock, temp files and backups live beside the real file); a master with several hard
+    links is refused, since replacing it would leave the other names on the old version; a master
+    a spreadsheet program holds open is refused. Waits up to ``wait`` seconds for another duban
+    process; old backups are rotated after a successful write.
+    """
+    real = real_path(path)
+    if not real.exists():
+        if not create:
+            raise DubanError(f"找不到台账文件：{path}")
+        if not real.parent.is_dir():
+            raise DubanError(f"输出目录不存在：{real.parent}")
+    elif not real.is_file():
+        raise DubanError(f"{path} 不是文件")
+    elif os.stat(real).st_nlink > 1:
+        raise DubanError(f"台账 {path} 有 {os.stat(real).st_nlink} 个硬链接（同一文件的多个名字）：替换它会让其他名字"
+                         f"停留在旧版本，本次未做任何改动；请删除其他硬链接，或改用快捷方式/符号链接")
+    ensure_not_open(real)
+    with MasterLock(real, wait, command):
+        checkpoint("locked")
+        remove_temps(real.parent, [real])  # left by a run killed before its os.replace
+        tx = MasterTransaction(real)
+        yield tx
+        if tx.written:
+            settings = tx._settings or read_settings(real)
+            rotate_backups(real, settings.backup_keep, settings.backup_months)
+
+
+def update_master(path: Path, edit: Callable[[Master], dict[str, SheetEdits] | None],
+                  wait: float = DEFAULT_WAIT, command: str = "") -> Path | None:
+    """Read the master under its lock, let ``edit`` decide the cell edits, patch them in; the backup made."""
+    with master_transaction(path, wait, command) as tx:
+        edits = edit(tx.master())
+        if edits:
+            tx.patch(edits)
+        return tx.backup
 
 
 # ---------------------------------------------------------------- reading
@@ -294,6 +427,13 @@ def read_master(path: Path) -> Master:
     master = master_from_rows({n: sheet_rows(book, n) for n in wanted if n in book.sheet_names}, path.name)
     master.path, master.sha256 = path, digest
     return master
+
+
+def read_settings(path: Path) -> Settings:
+    """Only the 设置 sheet of a master."""
+    from .ooxml.xlsx_reader import read_sheet_rows
+
+    return _read_settings(read_sheet_rows(path, S.SETTINGS), Path(path).name)
 
 
 def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "") -> Master:
@@ -362,6 +502,8 @@ def _read_settings(rows: list[list[Any]], name: str) -> Settings:
         master_id=cell_text(values.get(S.S_MASTER_ID)), title=cell_text(values.get(S.S_TITLE)),
         head=cell_text(values.get(S.S_HEAD)),
         schema_version=_number(values.get(S.S_SCHEMA), S.SCHEMA_VERSION, int),
+        backup_keep=_number(values.get(S.S_BACKUP_KEEP), S.DEFAULT_BACKUP_KEEP, int),
+        backup_months=_number(values.get(S.S_BACKUP_MONTHS), S.DEFAULT_BACKUP_MONTHS, int),
     )
 
 

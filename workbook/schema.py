@@ -93,6 +93,8 @@ S_LAG_RED = "红灯落后阈值(百分点)"
 S_DUE_SOON = "临期天数"
 S_MASTER_ID = "台账编号"
 S_SCHEMA = "架构版本"
+S_BACKUP_KEEP = "备份保留份数"  # newest backups kept in <master>_备份/ (0: keep all)
+S_BACKUP_MONTHS = "备份按月保留月数"  # and the last backup of each of these months
 
 STATUS_DONE = "已完成"
 STATUS_ON_TRACK = "序时推进"
@@ -103,6 +105,8 @@ STATUSES = (STATUS_DONE, STATUS_ON_TRACK, STATUS_BEHIND, STATUS_NOT_STARTED)
 DEFAULT_LAG_RED = 20
 DEFAULT_DUE_SOON = 15
 DEFAULT_REPORT_DAY = 25
+DEFAULT_BACKUP_KEEP = 30
+DEFAULT_BACKUP_MONTHS = 12
 
 # 进展记录: the append-only history of accepted submissions.
 HISTORY_COLUMNS = [

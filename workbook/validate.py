@@ -11,7 +11,6 @@ import datetime as dt
 import difflib
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
@@ -29,6 +28,7 @@ from .ooxml.safe_write import sha256_file
 from .ooxml.sheetxml import scan_book
 from .ooxml.xlsx_reader import quiet_native_stderr
 from .ooxml.zipguard import inspect_zip
+from .procs import process_pool
 
 if TYPE_CHECKING:  # imported where files are read: the Excel plugin imports this module without it (Pyodide)
     from python_calamine import CalamineWorkbook
@@ -523,7 +523,7 @@ def iter_validate(files: list[Path], ctx: Context, workers: int = 1) -> Iterator
         for f in files:
             yield validate_file(f, ctx)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    with process_pool(workers) as pool:
         yield from pool.map(_validate_star, [(f, ctx) for f in files], chunksize=8)
 
 

@@ -1,0 +1,33 @@
+"""Worker processes that end with their parent.
+
+A ``ProcessPoolExecutor`` worker forked on POSIX inherits both ends of the pool's
+pipes, so when the parent is killed (kill -9, a closed terminal) it never sees
+end-of-file and would wait forever. Each worker here watches its parent and exits
+as soon as it is gone. (Windows workers are spawned, not forked, and see the pipe
+close.)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+_POLL_SECONDS = 0.5
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    if os.name == "nt":
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="duban-parent-watch", daemon=True).start()
