@@ -8,12 +8,12 @@ import zipcraft
 from python_calamine import CalamineWorkbook
 from test_validate import AS_OF, UNIT, setter, unit_edit
 
-from workbook.ooxml import safe_write
 from workbook import schema as S
 from workbook.cli import main
 from workbook.collect import collect
 from workbook.filling import fill_unit_file
-from workbook.master import read_master
+from workbook.findings import DubanError
+from workbook.master import MasterChangedError, master_transaction, read_master
 from workbook.split import split_master
 
 
@@ -132,11 +132,11 @@ def test_failure_between_temp_write_and_replace_leaves_master_intact(office, mon
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(safe_write.os, "replace", boom)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(DubanError, match="disk full"):
         collect([inbox], master)
     assert master.read_bytes() == before
-    assert not [p for p in master.parent.iterdir() if p.name.endswith(".tmp.xlsx")]
+    assert not [p for p in master.parent.rglob("*") if p.name.endswith(".tmp.xlsx")]
 
 
 def test_master_open_in_excel_is_refused(office, capsys):
@@ -148,14 +148,16 @@ def test_master_open_in_excel_is_refused(office, capsys):
     assert master.read_bytes() == before
 
 
-def test_master_changed_meanwhile_is_refused(tmp_path):
+def test_master_changed_meanwhile_is_refused(sample_master_file, tmp_path):
+    """Excel and WPS do not honour duban's lock: a save between our read and our write is never lost."""
     path = tmp_path / "台账.xlsx"
-    path.write_bytes(b"old")
-    digest = safe_write.sha256_file(path)
-    path.write_bytes(b"saved by a colleague")
-    with pytest.raises(safe_write.MasterChangedError):
-        safe_write.replace_atomically(path, lambda tmp: tmp.write_bytes(b"new"), expected_sha256=digest)
-    assert path.read_bytes() == b"saved by a colleague"
+    shutil.copy(sample_master_file, path)
+    with pytest.raises(MasterChangedError):
+        with master_transaction(path) as tx:
+            tx.master()
+            path.write_bytes(path.read_bytes() + b"saved by a colleague")
+            tx.write(lambda tmp: tmp.write_bytes(b"new"))
+    assert path.read_bytes().endswith(b"saved by a colleague")
 
 
 def test_staff_edits_and_formatting_survive(office):
@@ -221,17 +223,17 @@ def test_process_killed_between_temp_write_and_replace(office, tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     master, inbox = office
     before = master.read_bytes()
     script = (
         "import sys, time, os\n"
-        "from workbook.ooxml import safe_write\n"
         "def hang(src, dst):\n"
+        "    if not str(dst).endswith('总台账.xlsx'):\n"
+        "        return real(src, dst)\n"
         "    print('written', flush=True)\n"
         "    time.sleep(60)\n"
-        "safe_write.os.replace = hang\n"
+        "real, os.replace = os.replace, hang\n"
         "from workbook.collect import collect\n"
         f"collect([{str(inbox)!r}], {str(master)!r})\n"
     )
@@ -242,8 +244,7 @@ def test_process_killed_between_temp_write_and_replace(office, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert master.read_bytes() == before
-    old = time.time() - 3600
-    os.utime(temps[0], (old, old))
-    result = collect([inbox], master)
+    result = collect([inbox], master)  # the dead run's lock and temp file are cleared
+
     assert result.accepted and master.read_bytes() != before
     assert not list(master.parent.glob(".总台账.*.tmp.xlsx"))

@@ -42,7 +42,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .importer import import_file
 
     result = import_file(Path(args.source), Path(args.output), args.year, args.period, args.as_of,
-                         force=args.force, columns=args.columns)
+                         force=args.force, columns=args.columns, wait=args.wait)
     if not args.json:
         _print_mapping(result.decomposition)
     if not result.written:
@@ -81,7 +81,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 
     result = split_master(Path(args.master), Path(args.output), args.period, args.unit or None,
                           force=args.force, password=args.password, in_master=args.in_master,
-                          workers=args.workers)
+                          workers=args.workers, wait=args.wait)
     if not result.report.valid:
         return _emit(result.report, False, "台账存在错误，未生成单位工作簿：")
     print(f"已为 {len(result.files)} 个单位生成 {result.period} 填报工作簿 → {args.output}")
@@ -122,16 +122,48 @@ def _print_batch(batch: "Batch") -> None:
     print(f"\n共 {st['files']} 个文件：通过 {st['valid']} 个，退回 {st['with_errors']} 个，未采用（有更新文件）{st['superseded']} 个")
 
 
-def _write_outputs(batch: "Batch", out: str | None) -> None:
+def _output_paths(batch: "Batch", out_dir: Path) -> list[Path]:
+    from .feedback import marked_copy_path
+
+    return [out_dir / "校验结果.xlsx"] + [marked_copy_path(s, out_dir) for s in batch.submissions if not s.valid]
+
+
+def _output_protected(batch: "Batch | None", master: str) -> list[tuple[Path, str]]:
+    from .master import master_protected
+
+    subs = [(s.path, "报送文件") for s in batch.submissions] if batch else []
+    return master_protected(Path(master)) + subs
+
+
+def _write_outputs(batch: "Batch", out: str | None, force: bool) -> None:
     if not out:
         return
     from .feedback import write_findings_workbook, write_marked_copy
+    from .ooxml.safe_write import check_output, writing
 
     out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_findings_workbook(batch, out_dir / "校验结果.xlsx")
-    copies = [write_marked_copy(s, out_dir) for s in batch.submissions if not s.valid]
+    protected = _output_protected(batch, str(batch.master.path))
+    for path in _output_paths(batch, out_dir):  # all refused before any is written
+        check_output(path, force, protected)
+    with writing(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+    write_findings_workbook(batch, out_dir / "校验结果.xlsx", force, protected)
+    copies = [write_marked_copy(s, out_dir, force, protected) for s in batch.submissions if not s.valid]
     print(f"校验结果已写入 {out_dir / '校验结果.xlsx'}，退回文件 {sum(1 for c in copies if c)} 个")
+
+
+def _refuse_old_outputs(out: str | None, force: bool, master: str) -> None:
+    """Before a collect changes the master: its --out folder must not hold results it would replace."""
+    if not out:
+        return
+    from .ooxml.safe_write import check_output
+
+    out_dir = Path(out)
+    check_output(out_dir / "校验结果.xlsx", force, _output_protected(None, master))
+    old = sorted(out_dir.glob("退回_*.xlsx")) if out_dir.is_dir() else []
+    if old and not force:
+        raise DubanError(f"输出文件夹 {out_dir} 中已有上次的退回文件（如 {old[0].name}），未做任何改动："
+                         f"加 --force 覆盖，或换一个文件夹")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -145,7 +177,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(json.dumps(batch.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
         _print_batch(batch)
-    _write_outputs(batch, args.out)
+    _write_outputs(batch, args.out, args.force)
     return 0 if batch.valid else 1
 
 
@@ -153,10 +185,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from .collect import collect
     from .validate import default_workers
 
+    _refuse_old_outputs(args.out, args.force, args.master)
     result = collect([Path(p) for p in args.paths], Path(args.master), args.workers or default_workers(),
-                     _progress_bar)
+                     _progress_bar, wait=args.wait)
     _print_batch(result.batch)
-    _write_outputs(result.batch, args.out)
+    _write_outputs(result.batch, args.out, args.force)
     print(f"\n已汇总 {len(result.accepted)} 个文件" + (f"，{len(result.already)} 个文件此前已汇总" if result.already else ""))
     if result.backup:
         print(f"原台账已备份到 {result.backup}")
@@ -168,7 +201,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import report_from_file
 
-    tables = report_from_file(Path(args.master), Path(args.output), args.as_of)
+    tables = report_from_file(Path(args.master), Path(args.output), args.as_of, force=args.force)
     print(f"通报已生成 → {args.output}（工作表：{'、'.join(tables)}）")
     return 0
 
@@ -208,6 +241,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
                  args.max_request_mb)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 86400:
+        raise DubanError(f"--wait 应为秒数（0 到 86399），不是“{text}”")
+    return value
+
+
+def _wait_option(p: argparse.ArgumentParser) -> None:
+    from .ooxml.lock import DEFAULT_WAIT
+
+    p.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
+                   help=f"台账被其他 duban 命令占用时最多等待的秒数（默认 {DEFAULT_WAIT:g}）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="duban", description="督办：任务分解台账、单位填报、汇总与通报")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -221,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="输出文件已存在时覆盖（先备份）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出校验结果")
     p.add_argument("--columns", help="指定列对应，如 任务=实事内容,牵头单位=责任单位,完成时限=进度安排")
+    _wait_option(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("check", help="校验总台账")
@@ -237,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="工作表保护密码（默认无密码）")
     p.add_argument("--in-master", action="store_true", help="同时在台账内生成/刷新每个单位一张表")
     p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
+    _wait_option(p)
     p.set_defaults(func=cmd_split)
 
     for name, func, help_text in (("validate", cmd_validate, "校验各单位报送的工作簿"),
@@ -246,14 +298,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--master", required=True, help="总台账 .xlsx")
         p.add_argument("--out", help="输出校验结果工作簿和退回文件的目录")
         p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
+        p.add_argument("--force", action="store_true", help="覆盖 --out 中已有的校验结果和退回文件")
         if name == "validate":
             p.add_argument("--json", action="store_true")
+        else:
+            _wait_option(p)
         p.set_defaults(func=func)
 
     p = sub.add_parser("report", help="生成月度督查通报工作簿")
     p.add_argument("master")
     p.add_argument("-o", "--output", required=True, help="通报 .xlsx")
     p.add_argument("--as-of", type=_date, help="截至日期 YYYY-MM-DD（默认取“设置”表）")
+    p.add_argument("--force", action="store_true", help="通报文件已存在时覆盖（台账本身永不覆盖）")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("rates", help="核对指标完成情况表中填写的完成率")
@@ -292,7 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("duban: 已中断", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"duban: 文件操作失败：{exc.strerror or exc}（{exc.filename or ''}）", file=sys.stderr)
+        from .ooxml.safe_write import describe_os_error
+
+        print(f"duban: 文件操作失败：{describe_os_error(exc)}", file=sys.stderr)
         return 2
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import schema as S
+from .findings import DubanError
 from .language.text import cell_text, col_number
-from .master import Master
-from .ooxml.safe_write import ensure_not_locked, replace_atomically
-from .ooxml.sheetpatch import SheetEdits, patch_workbook
-from .validate import Answer, Batch, Submission, validate_paths
+from .master import Master, archive_root, master_transaction
+from .ooxml.lock import DEFAULT_WAIT
+from .ooxml.safe_write import Staged, WriteError, checkpoint, copy_into, remove_temps, sha256_file, writing
+from .ooxml.sheetpatch import SheetEdits
+from .validate import Answer, Batch, Submission, context_from_master, validate_batch
 
 # Joint tasks (several lead units) show the least advanced answer.
 _STATUS_RANK = {S.STATUS_BEHIND: 0, S.STATUS_NOT_STARTED: 1, S.STATUS_ON_TRACK: 2, S.STATUS_DONE: 3}
@@ -31,28 +33,38 @@ class CollectResult:
 
 
 def archive_dir(master_path: Path, period: str) -> Path:
-    return master_path.with_name(f"{master_path.stem}_归档") / period
+    return archive_root(master_path) / period
 
 
 def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
-            progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> CollectResult:
-    """Validate ``paths`` and merge the accepted files into the master file (atomically)."""
-    master_path = Path(master_path)
-    ensure_not_locked(master_path)
-    batch = validate_paths(paths, master_path, workers, progress, keep_answers=True)
-    result, plan = plan_collect(batch, read_history(master_path), now)
-    if plan.history_rows:
-        master = batch.master
-        column = {name: col_number(letter) for name, letter in master.columns.items()}
-        tasks = SheetEdits(formats={column[c]: f for c, f in NUMBER_FORMATS.items() if c in column})
-        for row, values in plan.updates.items():
-            for col, value in values.items():
-                if col in column:
-                    tasks.cells[(row, column[col])] = value
-        edits = {S.TASKS: tasks, S.HISTORY: SheetEdits(append=plan.history_rows)}
-        result.backup = replace_atomically(master_path, lambda tmp: patch_workbook(master_path, tmp, edits),
-                                           expected_sha256=master.sha256)
-        result.archived = [_archive(sub, master_path) for sub in result.accepted]
+            progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None,
+            wait: float = DEFAULT_WAIT) -> CollectResult:
+    """Validate ``paths`` and merge the accepted files into the master: one transaction under the lock.
+
+    Backup, then the master (history rows and tracking cells in one atomic replace), then the
+    originals archived. A run killed after the master was replaced left some originals
+    unarchived: they are "already collected" in the next run, which archives them then.
+    """
+    with master_transaction(master_path, wait, command="collect") as tx:
+        master = tx.master()
+        batch = validate_batch(paths, master, context_from_master(master), workers, progress, keep_answers=True)
+        checkpoint("validated")
+        result, plan = plan_collect(batch, read_history(tx.path), now)
+        if plan.history_rows:
+            column = {name: col_number(letter) for name, letter in master.columns.items()}
+            tasks = SheetEdits(formats={column[c]: f for c, f in NUMBER_FORMATS.items() if c in column})
+            for row, values in plan.updates.items():
+                for col, value in values.items():
+                    if col in column:
+                        tasks.cells[(row, column[col])] = value
+            tx.patch({S.TASKS: tasks, S.HISTORY: SheetEdits(append=plan.history_rows)})
+            result.backup = tx.backup
+        if result.accepted or result.already:
+            try:
+                result.archived = _archive(result.accepted + result.already, tx.path)
+            except WriteError as exc:
+                done = "已汇总进台账，但" if tx.written else ""
+                raise DubanError(f"{done}归档原件失败：{exc}；问题解决后重新运行同一 collect 命令即可补做归档") from exc
     return result
 
 
@@ -171,12 +183,39 @@ def _tracking_updates(master: Master, history: list[list[Any]], touched: set[str
     return updates
 
 
-def _archive(sub: Submission, master_path: Path) -> Path:
-    folder = archive_dir(master_path, sub.period)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / sub.path.name
-    if target.exists():
-        target = folder / f"{sub.path.stem}_{sub.sha256[:8]}{sub.path.suffix}"
-    if not target.exists():
-        shutil.copy2(sub.path, target)
-    return target
+def _archive(subs: list[Submission], master_real: Path) -> list[Path]:
+    """Copy accepted originals into the archive unless they are there already: all to temp names,
+    then renamed into place with the master's permissions."""
+    for folder in {archive_dir(master_real, sub.period) for sub in subs}:
+        with writing(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+        remove_temps(folder)
+    archived: list[Path] = []
+    claimed: dict[Path, str] = {}  # targets of this batch, not yet renamed into place → SHA-256
+    with Staged() as staged:
+        for sub in subs:
+            target, present = _archive_target(sub, archive_dir(master_real, sub.period), claimed)
+            if not present:
+                with writing(target):
+                    copy_into(sub.path, staged.temp(target))
+                claimed[target] = sub.sha256
+            archived.append(target)
+        checkpoint("archive-temp")
+        staged.publish(os.stat(master_real), step="archive")
+    return archived
+
+
+def _archive_target(sub: Submission, folder: Path, claimed: dict[Path, str]) -> tuple[Path, bool]:
+    """Where ``sub`` is archived, and whether it is there already (another file of the same name
+    gets its SHA-256 prefix added)."""
+    plain = folder / sub.path.name
+    if plain in claimed:
+        same = claimed[plain] == sub.sha256
+    elif not plain.exists():
+        return plain, False
+    else:
+        same = plain.stat().st_size == sub.path.stat().st_size and sha256_file(plain) == sub.sha256
+    if same:
+        return plain, True
+    hashed = folder / f"{sub.path.stem}_{sub.sha256[:8]}{sub.path.suffix}"
+    return hashed, hashed in claimed or hashed.exists()  # only ever renamed into place complete

@@ -112,7 +112,7 @@ def run_demo(out: Path) -> int:
 
     print("6. 生成月度督查通报")
     report_path = out / "督查通报_2026年6月.xlsx"
-    tables = report_from_file(master_path, report_path)
+    tables = report_from_file(master_path, report_path, force=True)
     overview = dict((row[0], row[1]) for row in tables["总体情况"].rows)
     print(f"   到期完成率 {overview['到期完成率']:.2%}，总体完成率 {overview['总体完成率']:.2%}，"
           f"逾期 {overview['逾期任务']} 项，红灯 {overview['红灯']} 项 → {report_path.name}")

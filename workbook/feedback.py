@@ -11,7 +11,7 @@ from openpyxl.styles import PatternFill
 
 from . import require_safe_xml
 from .findings import SEVERITY_LABEL
-from .ooxml.safe_write import replace_atomically
+from .ooxml.safe_write import Protected, write_output
 from .ooxml.styles import print_setup, write_table
 from .validate import Batch, Submission
 
@@ -20,7 +20,7 @@ WARNING_FILL = PatternFill("solid", fgColor="FFE699")
 FINDING_HEADERS = ["文件", "单位", "工作表", "单元格", "代码", "级别", "说明", "建议"]
 
 
-def write_findings_workbook(batch: Batch, path: Path) -> None:
+def write_findings_workbook(batch: Batch, path: Path, force: bool = False, protected: Protected = ()) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "校验结果"
@@ -34,10 +34,14 @@ def write_findings_workbook(batch: Batch, path: Path) -> None:
         [s.file, s.unit, s.period, "未采用（有更新文件）" if not s.used else ("通过" if s.valid else "退回"),
          sum(f.severity == "error" for f in s.findings), sum(f.severity == "warning" for f in s.findings)]
         for s in batch.submissions], {"文件": 34, "单位": 20})
-    replace_atomically(path, lambda tmp: wb.save(tmp), backup=False)
+    write_output(path, wb.save, force, protected)
 
 
-def write_marked_copy(sub: Submission, out_dir: Path) -> Path | None:
+def marked_copy_path(sub: Submission, out_dir: Path) -> Path:
+    return out_dir / f"退回_{sub.path.stem}.xlsx"
+
+
+def write_marked_copy(sub: Submission, out_dir: Path, force: bool = False, protected: Protected = ()) -> Path | None:
     """A copy of a rejected file with every bad cell filled and commented, ready to send back."""
     require_safe_xml()
     try:
@@ -61,6 +65,4 @@ def write_marked_copy(sub: Submission, out_dir: Path) -> Path | None:
                 {"说明": 80, "建议": 14}, wrap=("说明",))
     if "填报" in wb.sheetnames:
         wb.active = wb.sheetnames.index("退回说明")
-    out = out_dir / f"退回_{sub.path.stem}.xlsx"
-    replace_atomically(out, lambda tmp: wb.save(tmp), backup=False)
-    return out
+    return write_output(marked_copy_path(sub, out_dir), wb.save, force, protected)

@@ -17,9 +17,9 @@ import xlsxwriter
 from . import schema as S
 from .collect import read_history, reported_units
 from .language.text import wrapped_lines
-from .master import Master, read_master
+from .master import Master, master_protected, read_master
 from .metrics import GREEN, RED, YELLOW, Metrics, compute
-from .ooxml.safe_write import replace_atomically
+from .ooxml.safe_write import write_output
 
 OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, DUE_SOON, INDICATORS, MISSING = (
     "总体情况", "按分管领导", "按牵头单位", "逾期任务", "临期任务", "指标完成情况", "未报送单位")
@@ -125,16 +125,19 @@ def table_values(table: Table) -> list[list[Any]]:
         [_clean(v) for v in row] for row in table.rows]
 
 
-def write_report(master: Master, path: Path, as_of: dt.date | None = None) -> dict[str, Table]:
+def write_report(master: Master, path: Path, as_of: dt.date | None = None, force: bool = False) -> dict[str, Table]:
+    """Write the bulletin to ``path`` (atomically; never onto the master; an existing file only with ``force``)."""
+    protected = master_protected(master.path) if master.path else []
     metrics = compute(master, as_of)
     history = read_history(master.path) if master.path else []
     tables = bulletin(master, metrics, reported_units(history, master.settings.period))
-    replace_atomically(Path(path), lambda tmp: _render(tables, metrics, tmp), backup=False)
+    write_output(Path(path), lambda tmp: _render(tables, metrics, tmp), force, protected)
     return tables
 
 
-def report_from_file(master_path: Path, output: Path, as_of: dt.date | None = None) -> dict[str, Table]:
-    return write_report(read_master(master_path), output, as_of)
+def report_from_file(master_path: Path, output: Path, as_of: dt.date | None = None,
+                     force: bool = False) -> dict[str, Table]:
+    return write_report(read_master(master_path), output, as_of, force)
 
 
 def _render(tables: dict[str, Table], metrics: Metrics, path: Path) -> None:

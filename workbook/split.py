@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,9 +18,25 @@ from . import form as F
 from . import schema as S
 from .checks import check_master
 from .findings import DubanError, Report
-from .master import Master, open_master_for_edit, parse_period, read_master
-from .ooxml.safe_write import replace_atomically, save_workbook
-from .ooxml.sheetpatch import PatchError, SheetEdits, patch_workbook
+from .master import (
+    Master,
+    MasterTransaction,
+    master_protected,
+    master_transaction,
+    open_master_for_edit,
+    parse_period,
+)
+from .ooxml.lock import DEFAULT_WAIT
+from .ooxml.safe_write import (
+    Protected,
+    Staged,
+    check_output,
+    checkpoint,
+    final_of,
+    remove_temps,
+    writing,
+)
+from .ooxml.sheetpatch import PatchError, SheetEdits
 from .ooxml.styles import (
     BODY_FONT,
     BORDER,
@@ -34,6 +49,7 @@ from .ooxml.styles import (
     print_setup,
     set_value,
 )
+from .procs import process_pool
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -205,7 +221,8 @@ def fill_unit_sheet(ws: Any, form: F.UnitForm) -> None:
     print_setup(ws, f"{F.HEADER_ROW}:{F.HEADER_ROW}")
 
 
-def refresh_unit_sheets(wb: Workbook, master: Master, units: list[str] | None = None) -> list[str]:
+def refresh_unit_sheets(wb: Workbook, master: Master, units: list[str] | None = None,
+                        period: str | None = None) -> list[str]:
     """Create or refresh one sheet per unit inside an open master workbook; return the sheet names.
 
     A sheet named after the unit is replaced in place, so running again refreshes
@@ -214,7 +231,7 @@ def refresh_unit_sheets(wb: Workbook, master: Master, units: list[str] | None = 
     units = units or master.units_with_tasks()
     written: list[str] = []
     for unit in units:
-        form = F.unit_form(master, unit)
+        form = F.unit_form(master, unit, period)
         name = sheet_title(unit, written + list(S.MASTER_SHEETS))
         if name in wb.sheetnames:
             index = wb.sheetnames.index(name)
@@ -240,8 +257,21 @@ class SplitResult:
 
 def write_unit_workbooks(master: Master, out_dir: Path, units: list[str], period: str,
                          password: str | None = None, force: bool = False,
-                         created: dt.datetime | None = None,
-                         workers: int | None = None) -> tuple[dict[str, Path], list[F.UnitForm]]:
+                         created: dt.datetime | None = None, workers: int | None = None,
+                         protected: Protected = ()) -> tuple[dict[str, Path], list[F.UnitForm]]:
+    """Write one workbook per unit, each to a temp name first, then all renamed into place."""
+    with Staged() as staged:
+        files, forms = stage_unit_workbooks(staged, master, out_dir, units, period, password, force, created,
+                                            workers, protected)
+        staged.publish(step="publish")
+    return files, forms
+
+
+def stage_unit_workbooks(staged: Staged, master: Master, out_dir: Path, units: list[str], period: str,
+                         password: str | None = None, force: bool = False,
+                         created: dt.datetime | None = None, workers: int | None = None,
+                         protected: Protected = ()) -> tuple[dict[str, Path], list[F.UnitForm]]:
+    """Write the unit workbooks to temp names in ``staged``; the caller publishes them (or not)."""
     forms = [F.unit_form(master, u, period) for u in units]
     paths = {f.unit: out_dir / unit_file_name(f.unit, f.period_label) for f in forms}
     if not force:
@@ -249,18 +279,24 @@ def write_unit_workbooks(master: Master, out_dir: Path, units: list[str], period
         if existing:
             raise DubanError(f"以下文件已存在，未做任何改动（加 --force 覆盖）：{'、'.join(existing[:5])}"
                              + ("等" if len(existing) > 5 else ""))
+    files = {unit: check_output(p, True, protected) for unit, p in paths.items()}
+    remove_temps(out_dir, files.values())  # left by a killed split
+    jobs = [(f, staged.temp(files[f.unit]), password, created) for f in forms]
     workers = max(1, min(workers or 1, len(forms) // 20 or 1))
     if workers == 1:
-        for f in forms:
-            write_unit_workbook(f, paths[f.unit], password, created)
+        for job in jobs:
+            _write_one(job)
     else:
-        with ProcessPoolExecutor(workers) as pool:
-            list(pool.map(_write_one, [(f, paths[f.unit], password, created) for f in forms], chunksize=16))
-    return paths, forms
+        with writing(out_dir), process_pool(workers) as pool:
+            list(pool.map(_write_one, jobs, chunksize=16))
+    checkpoint("units-temp")
+    return files, forms
 
 
 def _write_one(args: tuple[F.UnitForm, Path, str | None, dt.datetime | None]) -> None:
-    write_unit_workbook(*args)
+    with writing(final_of(args[1])):
+        write_unit_workbook(*args)
+    checkpoint("unit")
 
 
 def default_workers() -> int:
@@ -269,50 +305,71 @@ def default_workers() -> int:
 
 def split_master(master_path: Path, out_dir: Path, period: str | None = None, units: list[str] | None = None,
                  force: bool = False, password: str | None = None, in_master: bool = False,
-                 workers: int | None = None) -> SplitResult:
-    """Check the master, write one workbook per unit, and record what was issued in the master."""
-    master = read_master(master_path)
-    result = SplitResult(report=check_master(master))
-    if not result.report.valid:
-        return result
-    period = parse_period(period) if period else master.settings.period
-    result.period = period
-    known = master.unit_names()
-    wanted = units or known
-    for name in wanted:
-        if name not in known:
-            canonical = master.directory().canonical(name)
-            if not canonical:
-                raise DubanError(f"单位“{name}”不在台账的“单位”表中")
-    wanted = [master.directory().canonical(u) or u for u in wanted]
-    result.no_tasks = [u for u in wanted if not master.tasks_of(u)]
-    with_tasks = [u for u in wanted if master.tasks_of(u)]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result.files, forms = write_unit_workbooks(master, out_dir, with_tasks, period, password, force,
-                                               workers=workers or default_workers())
+                 workers: int | None = None, wait: float = DEFAULT_WAIT) -> SplitResult:
+    """Check the master, write one workbook per unit, and record what was issued in the master.
 
-    record_issued_in_file(master_path, forms, result.files, master.sha256,
-                          period if period != master.settings.period else None)
-    if in_master:  # new sheets: the one step that lets openpyxl rewrite the workbook
-        refresh_unit_sheets_in_file(master_path, with_tasks)
+    Under the master's lock: the unit workbooks are written to temp names, the master records
+    them (the commit point), then they are renamed into place. A split that fails or is killed
+    before the commit leaves no issued file; after it, every file it leaves is recorded.
+    """
+    with master_transaction(master_path, wait, command="split") as tx:
+        master = tx.master()
+        result = SplitResult(report=check_master(master))
+        if not result.report.valid:
+            return result
+        period = parse_period(period) if period else master.settings.period
+        result.period = period
+        known = master.unit_names()
+        wanted = units or known
+        for name in wanted:
+            if name not in known:
+                canonical = master.directory().canonical(name)
+                if not canonical:
+                    raise DubanError(f"单位“{name}”不在台账的“单位”表中")
+        wanted = [master.directory().canonical(u) or u for u in wanted]
+        result.no_tasks = [u for u in wanted if not master.tasks_of(u)]
+        with_tasks = [u for u in wanted if master.tasks_of(u)]
+        with writing(out_dir):
+            out_dir.mkdir(parents=True, exist_ok=True)
+        with Staged() as staged:
+            result.files, forms = stage_unit_workbooks(staged, master, out_dir, with_tasks, period, password, force,
+                                                       workers=workers or default_workers(),
+                                                       protected=master_protected(tx.path))
+            record_issued_in_master(tx, forms, result.files, period if period != master.settings.period else None,
+                                    with_tasks if in_master else None)
+            staged.publish(step="publish")
     return result
 
 
-def record_issued_in_file(master_path: Path, forms: list[F.UnitForm], files: dict[str, Path],
-                          expected_sha256: str | None = None, new_period: str | None = None) -> None:
-    """Append 发放记录 rows (and move 当前填报期 on) by patching only those cells of the master."""
-    edits = {S.ISSUED: SheetEdits(append=issued_rows(forms, files))}
-    if new_period:
-        edits[S.SETTINGS] = SheetEdits(cells=_period_cells(master_path, new_period))
-    try:
-        replace_atomically(master_path, lambda tmp: patch_workbook(master_path, tmp, edits),
-                           expected_sha256=expected_sha256)
-    except PatchError:  # an old master without 发放记录: let openpyxl add the sheet
-        wb = open_master_for_edit(master_path)
-        record_issued(wb, forms, files)
+def record_issued_in_master(tx: MasterTransaction, forms: list[F.UnitForm], files: dict[str, Path],
+                            new_period: str | None = None, unit_sheets: list[str] | None = None) -> None:
+    """Append 发放记录 rows (and move 当前填报期 on) by patching only those cells of the master.
+
+    openpyxl rewrites the master only to refresh the per-unit sheets inside it (``unit_sheets``)
+    or to add 发放记录 to an old master that lacks it.
+    """
+    if not unit_sheets:
+        edits = {S.ISSUED: SheetEdits(append=issued_rows(forms, files))}
         if new_period:
-            set_current_period(wb, new_period)
-        save_workbook(wb, master_path, expected_sha256=expected_sha256)
+            edits[S.SETTINGS] = SheetEdits(cells=_period_cells(tx.path, new_period))
+        try:
+            tx.patch(edits)
+            return
+        except PatchError:
+            pass
+    wb = open_master_for_edit(tx.path)
+    record_issued(wb, forms, files)
+    if new_period:
+        set_current_period(wb, new_period)
+    if unit_sheets:
+        refresh_unit_sheets(wb, tx.master(), unit_sheets, new_period)
+    tx.save(wb)
+
+
+def record_issued_in_file(master_path: Path, forms: list[F.UnitForm], files: dict[str, Path],
+                          new_period: str | None = None, wait: float = DEFAULT_WAIT) -> None:
+    with master_transaction(master_path, wait, command="split") as tx:
+        record_issued_in_master(tx, forms, files, new_period)
 
 
 def _period_settings(period: str) -> dict[str, Any]:
@@ -356,12 +413,14 @@ def set_current_period(wb: Workbook, period: str) -> None:
             set_value(row[1], values[row[0].value])
 
 
-def refresh_unit_sheets_in_file(master_path: Path, units: list[str] | None = None) -> list[str]:
-    master = read_master(master_path)
-    report = check_master(master)
-    if not report.valid:
-        raise DubanError("台账存在错误，请先运行 duban check 修正：" + "；".join(str(f) for f in report.errors[:3]))
-    wb = open_master_for_edit(master_path)
-    names = refresh_unit_sheets(wb, master, units)
-    save_workbook(wb, master_path, expected_sha256=master.sha256)
+def refresh_unit_sheets_in_file(master_path: Path, units: list[str] | None = None,
+                                wait: float = DEFAULT_WAIT) -> list[str]:
+    with master_transaction(master_path, wait, command="split --in-master") as tx:
+        master = tx.master()
+        report = check_master(master)
+        if not report.valid:
+            raise DubanError("台账存在错误，请先运行 duban check 修正：" + "；".join(str(f) for f in report.errors[:3]))
+        wb = open_master_for_edit(tx.path)
+        names = refresh_unit_sheets(wb, master, units)
+        tx.save(wb)
     return names
