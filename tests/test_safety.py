@@ -398,6 +398,10 @@ def test_split_and_report_on_a_full_disk(template, small_disk, capsys):
         capsys.readouterr()
         filler.unlink()
         assert not [p for p in leftovers(small_disk) if "下发" in p.parts or p.name.startswith(".通报")]
+    filler = leave_free(small_disk, 100_000)  # every unit, in worker processes: their error comes back whole
+    assert main(["split", str(master), "-o", str(out), "--workers", "2", "--force"]) == 2
+    assert_one_clear_line(capsys.readouterr().err)
+    assert not leftovers(out)
 
 
 def test_read_only_share_is_one_clear_line(template, small_disk, capsys):
@@ -487,6 +491,9 @@ def test_outputs_never_replace_inputs(template, tmp_path, capsys):
         err = capsys.readouterr().err
         assert "已拒绝" in err and err.count("\n") == 1, err
     assert master.read_bytes() == before and not backups.exists()
+    (tmp_path / "~$通报.xlsx").write_bytes(excel_owner_file("王五"))
+    assert main(["report", str(master), "-o", str(tmp_path / "通报.xlsx"), "--force"]) == 2
+    assert "文件 通报.xlsx 正被 Excel/WPS 打开（王五）" in capsys.readouterr().err
     source = tmp_path / "方案.txt"
     shutil.copy(SOURCE, source)
     assert main(["import", str(source), "-o", str(source), "--year", "2026", "--force"]) == 2

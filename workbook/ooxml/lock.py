@@ -361,12 +361,13 @@ def foreign_locks(real: Path) -> list[tuple[Path, str, str]]:
     return found
 
 
-def ensure_not_open(real: Path) -> None:
-    """Refuse to write a master that Excel, WPS or LibreOffice holds open."""
+def ensure_not_open(real: Path, what: str = "台账") -> None:
+    """Refuse to write a file (the master, or an output being replaced) that Excel, WPS or
+    LibreOffice holds open."""
     locks = foreign_locks(real)
     if not locks:
         return
     path, program, who = locks[0]
     raise MasterOpenError(
-        f"台账 {real.name} 正被 {program} 打开" + (f"（{who}）" if who else "")
+        f"{what} {real.name} 正被 {program} 打开" + (f"（{who}）" if who else "")
         + f"，本次未做任何改动：请先关闭后再试；如确认已无人打开，可删除锁文件 {path}")

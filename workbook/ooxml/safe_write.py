@@ -164,7 +164,7 @@ def real_path(path: Path) -> Path:
 
 
 def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)  # Windows flushes writable handles only
     try:
         os.fsync(fd)
     finally:
@@ -374,7 +374,7 @@ def check_output(path: Path, force: bool = False, protected: Protected = ()) -> 
         raise DubanError(f"输出 {path} 是一个文件夹：请给出文件名")
     if real.exists() and not force:
         raise DubanError(f"输出文件 {path} 已存在，未做任何改动：加 --force 覆盖，或换一个文件名")
-    ensure_not_open(real)
+    ensure_not_open(real, "文件")
     return real
 
 
