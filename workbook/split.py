@@ -28,6 +28,7 @@ from .master import (
 )
 from .ooxml.lock import DEFAULT_WAIT
 from .ooxml.safe_write import (
+    OUTPUT_TEMP_STALE_AFTER,
     Protected,
     Staged,
     check_output,
@@ -270,8 +271,12 @@ def write_unit_workbooks(master: Master, out_dir: Path, units: list[str], period
 def stage_unit_workbooks(staged: Staged, master: Master, out_dir: Path, units: list[str], period: str,
                          password: str | None = None, force: bool = False,
                          created: dt.datetime | None = None, workers: int | None = None,
-                         protected: Protected = ()) -> tuple[dict[str, Path], list[F.UnitForm]]:
-    """Write the unit workbooks to temp names in ``staged``; the caller publishes them (or not)."""
+                         protected: Protected = (),
+                         stale_after: float = OUTPUT_TEMP_STALE_AFTER) -> tuple[dict[str, Path], list[F.UnitForm]]:
+    """Write the unit workbooks to temp names in ``staged``; the caller publishes them (or not).
+
+    Temp files of these workbooks older than ``stale_after`` seconds were left by a killed run and
+    are removed (0 under the master's lock; otherwise another process may be writing them now)."""
     forms = [F.unit_form(master, u, period) for u in units]
     paths = {f.unit: out_dir / unit_file_name(f.unit, f.period_label) for f in forms}
     if not force:
@@ -280,7 +285,7 @@ def stage_unit_workbooks(staged: Staged, master: Master, out_dir: Path, units: l
             raise DubanError(f"以下文件已存在，未做任何改动（加 --force 覆盖）：{'、'.join(existing[:5])}"
                              + ("等" if len(existing) > 5 else ""))
     files = {unit: check_output(p, True, protected) for unit, p in paths.items()}
-    remove_temps(out_dir, files.values())  # left by a killed split
+    remove_temps(out_dir, files.values(), stale_after)
     jobs = [(f, staged.temp(files[f.unit]), password, created) for f in forms]
     workers = max(1, min(workers or 1, len(forms) // 20 or 1))
     if workers == 1:
@@ -334,7 +339,7 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
         with Staged() as staged:
             result.files, forms = stage_unit_workbooks(staged, master, out_dir, with_tasks, period, password, force,
                                                        workers=workers or default_workers(),
-                                                       protected=master_protected(tx.path))
+                                                       protected=master_protected(tx.path), stale_after=0)
             record_issued_in_master(tx, forms, result.files, period if period != master.settings.period else None,
                                     with_tasks if in_master else None)
             staged.publish(step="publish")
