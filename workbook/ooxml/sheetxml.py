@@ -13,12 +13,16 @@ from pathlib import Path
 from posixpath import join, normpath
 from xml.sax.saxutils import unescape
 
+from ..language.text import col_letter, col_number
+from .numfmt import NumberFormats, read_number_formats
+
 
 @dataclass
 class SheetScan:
     formulas: set[str] = field(default_factory=set)
     merges: list[str] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)
+    styles: dict[str, int] = field(default_factory=dict)  # cell → style, for percent and date styles only
 
 
 @dataclass
@@ -26,6 +30,11 @@ class BookScan:
     states: dict[str, str] = field(default_factory=dict)  # sheet name → visible/hidden/veryHidden
     parts: dict[str, str] = field(default_factory=dict)  # sheet name → part path
     sheets: dict[str, SheetScan] = field(default_factory=dict)
+    formats: NumberFormats = field(default_factory=NumberFormats)
+
+    def hidden(self, name: str) -> bool:
+        """Hidden or very hidden: Calc keeps a very hidden sheet hidden but writes it back as ``hidden``."""
+        return self.states.get(name) in ("hidden", "veryHidden")
 
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
@@ -68,19 +77,24 @@ def scan_book(path: Path, wanted: tuple[str, ...], parts: dict[str, bytes] | Non
         if workbook is None:
             raise ValueError("no workbook.xml")
         targets = {}
+        styles = "xl/styles.xml"
         for tag in _REL.findall(part("xl/_rels/workbook.xml.rels") or b""):
             a = _attrs(tag)
             target = a.get("Target", "")
             targets[a.get("Id")] = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+            if a.get("Type", "").endswith("/styles"):
+                styles = targets[a.get("Id")]
         for tag in _SHEET.findall(workbook):
             a = _attrs(tag)
             name = a.get("name", "")
             out.states[name] = a.get("state", "visible")
             out.parts[name] = targets.get(a.get("rid"), "")
+        if wanted:  # read once per file, and only by those who read cells
+            out.formats = read_number_formats(part(styles), workbook)
         for name in wanted:
             xml = part(out.parts[name]) if out.parts.get(name) else None
             if xml is not None:
-                out.sheets[name] = scan_sheet(xml)
+                out.sheets[name] = scan_sheet(xml, out.formats.special)
     finally:
         if zf is not None:
             zf.close()
@@ -93,8 +107,8 @@ _HIDDEN_ROW2 = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"[^>]*?\bhidd
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z0-9:]{2,20})"')
 
 
-def scan_sheet(xml: bytes) -> SheetScan:
-    """Formulas, hidden rows and merges of a worksheet part.
+def scan_sheet(xml: bytes, styles: frozenset[int] = frozenset()) -> SheetScan:
+    """Formulas, hidden rows, merges and the cells with one of ``styles`` of a worksheet part.
 
     Regular expressions over bytes, not an XML parse: a unit sheet is scanned
     once per file and this runs in C. Excel writes ``<f>`` as a cell's first
@@ -108,4 +122,54 @@ def scan_sheet(xml: bytes) -> SheetScan:
         scan.hidden_rows = {int(r) for r in _HIDDEN_ROW.findall(xml)} | {int(r) for r in _HIDDEN_ROW2.findall(xml)}
     if b"mergeCell" in xml:
         scan.merges = [m.decode() for m in _MERGE.findall(xml)]
+    if styles:
+        scan.styles = styled_cells(xml, styles)
     return scan
+
+
+def styled_cells(xml: bytes, styles: frozenset[int]) -> dict[str, int]:
+    """Cell → style for the cells with one of ``styles``.
+
+    Every program writes ``s`` right after ``r`` (``<c r="H4" s="7"``), which a
+    pattern with a literal start finds fast; when the count of those styles
+    says some cell was written otherwise, a slower pattern takes any order.
+    """
+    ids = b"|".join(b"%d" % s for s in sorted(styles))  # re caches the pattern: one program, one set of styles
+    found = re.findall(rb'r="([A-Z]{1,3}[0-9]{1,7})" s="(' + ids + rb')"', xml)
+    if len(found) != sum(xml.count(b' s="%d"' % s) for s in styles):
+        found = [(m.group(2), m.group(1)) for m in re.finditer(
+            rb'<(?:\w+:)?c\b(?=[^>]*?\ss="(' + ids + rb')")[^>]*?\sr="([A-Z]{1,3}[0-9]{1,7})"', xml)]
+    return {ref.decode(): int(style) for ref, style in found}
+
+
+_ROW_OR_CELL = re.compile(rb"<((?:\w+:)?(?:row|c))(?=[\s/>])([^>]*)>")
+# An r attribute however written (quotes, spaces): what a parser of the file would read.
+_ANY_REF = re.compile(rb"""\sr\s*=\s*(?:"([A-Z]{0,3})([0-9]{0,7})"|'([A-Z]{0,3})([0-9]{0,7})')""")
+
+
+def with_refs(xml: bytes) -> bytes:
+    """The part with a plain ``r="…"`` first on every row and cell, so position-based scans work.
+
+    ``r`` is optional (ECMA-376 Part 1 §18.3.1.73, §18.3.1.4): without it a row
+    follows the previous row and a cell the previous cell of its row, as
+    spreadsheet programs read them; an ``r`` written with other quotes or
+    spacing is read as a parser would.
+    """
+    row = col = 0
+
+    def fix(m: re.Match[bytes]) -> bytes:
+        nonlocal row, col
+        name, attrs = m.group(1), m.group(2)
+        found = _ANY_REF.search(attrs)
+        letters, digits = (found.group(1) or found.group(3) or b"", found.group(2) or found.group(4) or b"") \
+            if found else (b"", b"")
+        rest = attrs[:found.start()] + attrs[found.end():] if found else attrs
+        if name.endswith(b"row"):
+            row, col = (int(digits) if digits else row + 1), 0
+            return b'<%s r="%d"%s>' % (name, row, rest)
+        col = col_number(letters.decode()) if letters else col + 1
+        if digits:
+            row = int(digits)
+        return b'<%s r="%s%d"%s>' % (name, col_letter(col).encode(), row, rest)
+
+    return _ROW_OR_CELL.sub(fix, xml)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import zipfile
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..findings import Finding
 from ..language.text import col_number
+from .sheetxml import with_refs
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 500
@@ -25,12 +27,12 @@ MAX_RATIO = 200
 MAX_ROWS = 5_000
 MAX_COLS = 60
 
+# Parts read whole (besides worksheets) because later scans parse them.
+_WHOLE = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml")
 # Parts no reader of a submission parses (document properties, the theme): not read at all.
 _UNPARSED = ("docProps/", "xl/theme/")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
-_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
-_DIM = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{0,3}[0-9]{0,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 
 
 @dataclass
@@ -114,7 +116,7 @@ def inspect_zip(path: Path) -> ZipReport:
                     info.filename.startswith(_UNPARSED):
                 continue
             is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-            whole = is_sheet or info.filename.lower() in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+            whole = is_sheet or info.filename.lower() in _WHOLE
             try:
                 data = _read_capped(zf, info, None if whole else 4096)
             except Exception:  # bad CRC, inflate errors, undecodable local names, unknown methods …
@@ -124,10 +126,10 @@ def inspect_zip(path: Path) -> ZipReport:
                 add("xml-dtd", "文件内部 XML 含有实体声明（DOCTYPE/ENTITY），可能是恶意文件，拒绝读取")
                 return report
             if is_sheet:
-                rows, cols = sheet_extent(data)
-                if rows > MAX_ROWS or cols > MAX_COLS:
+                data, size = _bounded_sheet(data)
+                if size:
                     add("sheet-too-large", f"工作表 {info.filename.rsplit('/', 1)[-1]} 的使用范围过大"
-                                           f"（{rows} 行 × {cols} 列），请删除表格下方和右侧的多余内容和格式")
+                                           f"（{size}），请删除表格下方和右侧的多余内容和格式")
                     return report
                 report.sheets[info.filename] = data
             elif whole:
@@ -147,26 +149,62 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, head: int | None = 
 
 
 _WIDE = re.compile(rb'\sr="(?:[A-Z]{3}|[C-Z][A-Z]|B[I-Z])[0-9]')  # a column beyond BH (60)
-_DEEP = re.compile(rb'\sr="[A-Z]{0,3}[0-9]{4,}"')  # a row number of four digits or more
+# A reference past row 999 or column BH; a literal start keeps the search in C.
+_FAR = re.compile(rb'r="(?:[A-Z]{0,3}[0-9]{4}|[A-Z]{3}|[C-Z][A-Z]|B[I-Z])')
+# A cell holding content: its first child is a formula, a value or an inline string (the schema's order).
+_VALUED = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>\s*<(?:\w+:)?(?:f|v|is)\b')
+MAX_CELLS = MAX_ROWS * MAX_COLS
+
+
+# Start tags of rows and cells; with a literal start the search runs in C. A plain r="…" right
+# after the name is how every program writes them; anything else gets references rewritten.
+_TAGS = {name: re.compile(rb"<" + name + rb'(?: r="|[\s/>])') for name in (b"row", b"c")}
+_PREFIXED_TAGS = {name: re.compile(rb"<\w+:" + name + rb"[\s/>]") for name in (b"row", b"c")}
+_FINDALL_BYTES = 1 << 20  # below this a list of every tag stays small
+
+
+def _count_tags(xml: bytes, name: bytes, limit: int) -> tuple[int, bool]:
+    """How many ``name`` elements (counting stops past ``limit``), and whether all carry a plain ``r``."""
+    prefixed = b":" + name in xml  # the Open XML SDK writes <x:row>, <x:c>
+    pattern = (_PREFIXED_TAGS if prefixed else _TAGS)[name]
+    tags = pattern.findall(xml) if len(xml) <= _FINDALL_BYTES else \
+        [m.group(0) for m in islice(pattern.finditer(xml), limit + 1)]
+    return len(tags), not prefixed and tags.count(b"<" + name + b' r="') == len(tags)
+
+
+def _bounded_sheet(xml: bytes) -> tuple[bytes, str]:
+    """The part with plain references, and what makes it too large ("" when nothing does)."""
+    rows, plain_rows = _count_tags(xml, b"row", MAX_ROWS)
+    if rows > MAX_ROWS:
+        return xml, f"超过 {MAX_ROWS} 行"
+    cells, plain_cells = _count_tags(xml, b"c", MAX_CELLS)
+    if cells > MAX_CELLS:
+        return xml, f"超过 {MAX_CELLS} 个单元格"
+    if not (plain_rows and plain_cells):
+        xml = with_refs(xml)  # bounded by the counts above
+    if not _FAR.search(xml):
+        return xml, ""  # every reference within row 999 and column BH: the common case
+    rows, cols = sheet_extent(xml)
+    return xml, (f"{rows} 行 × {cols} 列" if rows > MAX_ROWS or cols > MAX_COLS else "")
 
 
 def sheet_extent(xml: bytes) -> tuple[int, int]:
-    """The real extent (rows, columns) of a worksheet part, from its cells and rows.
+    """The real extent (rows, columns) of a worksheet part with plain references.
 
-    Columns are only counted exactly when some cell lies beyond column BH; a
-    small sheet (the normal case) is cleared by two searches that run in C.
+    Rows reach the last cell that holds something (a formula, value or inline
+    string): neither ``<dimension>`` nor empty styled rows count, since Calc
+    writes ``<dimension ref="A1:K1048576"/>`` and an empty styled row 1048576
+    once a row was deleted. Columns reach the last cell with content, and
+    any cell beyond column BH counts even when empty: no ordinary edit
+    writes styled cells far right of the form, while one styled cell at XFD
+    is how hostile files make parsers sweep whole rows. Callers bound the
+    number of row and cell elements first (a bomb of empty formatted rows is
+    refused by its count, in bounded time and memory).
     """
-    max_row = max_col = 0
-    m = _DIM.search(xml[:2048])
-    if m and m.group(2):
-        max_row, max_col = int(m.group(3)), col_number(m.group(2).decode())
-    rows = set(_ROW.findall(xml))
-    if rows:
-        max_row = max(max_row, max(int(r) for r in rows))
-    if _WIDE.search(xml) or _DEEP.search(xml):
-        refs = _REF.findall(xml)
-        if refs:
-            cols = {c for c, _ in refs}
-            max_col = max(max_col, col_number(max(cols, key=lambda c: (len(c), c)).decode()))
-            max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
+    valued = _VALUED.findall(xml)
+    max_row = max((int(r) for _, r in valued), default=0)
+    cols = {c for c, _ in valued}
+    if _WIDE.search(xml):
+        cols |= {c for c, _ in _REF.findall(xml)}
+    max_col = col_number(max(cols, key=lambda c: (len(c), c)).decode()) if cols else 0
     return max_row, max_col
