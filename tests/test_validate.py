@@ -172,8 +172,32 @@ def test_last_months_file_is_an_error_naming_the_month(submitted, ctx):
 
 
 def test_not_issued_unit(submitted, ctx):
-    unit_edit(submitted, lambda wb: wb[F.META].__setitem__("B4", "市教育局"), sheet=None)
-    assert "not-issued" in codes(validate_file(submitted, ctx))
+    ctx.issued.pop((UNIT, "2026-06"))  # a master that has no record of issuing this file
+    assert codes(validate_file(submitted, ctx)) == ["not-issued"]
+
+
+@pytest.mark.parametrize("other", ["市教育局", "市财政局"])  # not issued this period / issued other tasks
+def test_meta_of_another_unit_is_one_finding_naming_both(submitted, ctx, other):
+    unit_edit(submitted, lambda wb: wb[F.META].__setitem__("B4", other), sheet=None)
+    (hit,) = validate_file(submitted, ctx).findings
+    assert hit.code == "wrong-unit" and (hit.sheet, hit.cell) == (F.META, "B4")
+    assert f"“{other}”" in hit.message and f"下发给{UNIT}" in hit.message
+
+
+@pytest.mark.parametrize("cell, value, code, named", [
+    ("B1", "0000000000000000", "wrong-master", ["0000000000000000", "本台账为 "]),
+    ("B2", 2025, "wrong-year", ["2025", "2026"]),
+    ("B3", "2026-07", "wrong-period", ["2026年7月", "2026年6月"]),
+])
+def test_meta_identity_is_one_finding_naming_found_and_expected(submitted, ctx, cell, value, code, named):
+    unit_edit(submitted, lambda wb: wb[F.META].__setitem__(cell, value), sheet=None)
+    (hit,) = validate_file(submitted, ctx).findings
+    assert hit.code == code and all(n in hit.message for n in named), hit.message
+
+
+def test_meta_hidden_the_way_calc_writes_it_is_not_shown(submitted, ctx):
+    unit_edit(submitted, lambda wb: setattr(wb[F.META], "sheet_state", "hidden"), sheet=None)
+    assert validate_file(submitted, ctx).findings == []
 
 
 def test_renamed_file_trusts_meta_and_warns(submitted, ctx):

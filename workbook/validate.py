@@ -25,7 +25,8 @@ from .language.units import UnitDirectory
 from .master import Master, period_label, read_master
 from .milestones import Milestone, missed
 from .ooxml.safe_write import sha256_file
-from .ooxml.sheetxml import scan_book
+from .ooxml.numfmt import NumberFormats, percent_number
+from .ooxml.sheetxml import SheetScan, scan_book
 from .ooxml.xlsx_reader import quiet_native_stderr
 from .ooxml.zipguard import inspect_zip
 from .procs import process_pool
@@ -208,10 +209,10 @@ def _validate(sub: Submission, ctx: Context) -> None:
         c.add("meta-missing", "文件缺少系统信息（_meta），不是本期下发的填报表：请使用督查室下发的原表填写", sheet=F.META)
         sub.unit = name_unit or ""
         return
-    if scan.states.get(F.META) != "veryHidden":
-        c.add("meta-visible", "系统信息表 _meta 被取消隐藏，请勿改动该表", "warning", sheet=F.META)
-    if meta.get("台账编号") != ctx.master_id:
-        c.add("wrong-master", "文件不是由本台账下发的（台账编号不符），请使用督查室本期下发的原表", sheet=F.META, cell="B1")
+    # Identity: one finding naming what the file says and what was expected, and nothing on top.
+    if cell_text(meta.get("台账编号")) != ctx.master_id:
+        c.add("wrong-master", f"文件不是由本台账下发的（文件的台账编号为 {cell_text(meta.get('台账编号')) or '空'}，"
+                              f"本台账为 {ctx.master_id}），请使用督查室本期下发的原表", sheet=F.META, cell="B1")
         return
     if cell_text(meta.get("计划年度")) != str(ctx.year):
         c.add("wrong-year", f"文件年度为 {cell_text(meta.get('计划年度'))}，应为 {ctx.year}", sheet=F.META, cell="B2")
@@ -225,15 +226,26 @@ def _validate(sub: Submission, ctx: Context) -> None:
         return
     meta_unit = cell_text(meta.get("单位"))
     unit = ctx.canonical(meta_unit)
+    issued = ctx.issued.get((unit, period)) if unit else None
+    ids = [cell_text(form_rows[r - 1][0]) for r in _task_rows(form_rows)] if F.FORM in names else []
+    owners = [] if issued and any(ids == i for _, i in issued) else _owners(ctx, period, ids)
     if not unit:
-        c.add("unit-unknown", f"单位“{meta_unit}”不在台账的单位名单中", sheet=F.META, cell="B4")
+        also = f"（表内任务是下发给{'、'.join(owners)}的）" if owners else ""
+        c.add("unit-unknown", f"单位“{meta_unit}”不在台账的单位名单中{also}", sheet=F.META, cell="B4")
+        return
+    if owners and unit not in owners:
+        sub.unit = owners[0]
+        c.add("wrong-unit", f"文件的系统信息（_meta）中单位为“{meta_unit}”，但表内任务是 {_label(period)} 下发给"
+                            f"{'、'.join(owners)}的：请使用本单位下发的原表填写，不要改动 _meta",
+              sheet=F.META, cell="B4")
         return
     sub.unit = unit
+    if not scan.hidden(F.META):
+        c.add("meta-visible", "系统信息表 _meta 被取消隐藏，请勿改动该表", "warning", sheet=F.META)
     if name_unit != unit:
         shown = name_unit or path.stem
         c.add("name-mismatch", f"文件名（{shown}）与表内单位（{unit}）不一致，已按表内单位“{unit}”处理；"
                                "如果发错了文件，请重新发送", "warning")
-    issued = ctx.issued.get((unit, period))
     if not issued:
         c.add("not-issued", f"台账中没有向{unit}下发 {_label(period)} 填报表的记录，请使用督查室下发的原表")
         return
@@ -241,7 +253,30 @@ def _validate(sub: Submission, ctx: Context) -> None:
         c.add("form-missing", f"找不到“{F.FORM}”工作表（可能被改名或删除），请使用原表填写", sheet=F.FORM)
         return
 
-    _check_rows(c, form_rows, issued, meta, scan.sheets.get(F.FORM))
+    _check_rows(c, form_rows, issued, meta, scan.sheets.get(F.FORM), scan.formats)
+
+
+def _owners(ctx: Context, period: str, ids: list[str]) -> list[str]:
+    """The units that were issued exactly these task rows for ``period``."""
+    if not ids:
+        return []
+    return sorted({unit for (unit, p), records in ctx.issued.items() if p == period
+                   and any(ids == issued_ids for _, issued_ids in records)})
+
+
+def _task_rows(rows: list[list[Any]]) -> list[int]:
+    """Sheet rows (1-based) of the task block: from the first data row to the footer.
+
+    Blank rows inside count (an inserted empty row is still an inserted row);
+    the blank gap before the footer does not.
+    """
+    width = len(F.COLUMNS)
+    end = next((r for r in range(F.FIRST_ROW, len(rows) + 1) if rows[r - 1] and cell_text(rows[r - 1][0]) in F.FOOTER),
+               len(rows) + 1)
+    task_rows = list(range(F.FIRST_ROW, end))
+    while task_rows and all(is_blank(v) for v in rows[task_rows[-1] - 1][:width]):
+        task_rows.pop()
+    return task_rows
 
 
 def _read_meta(book: CalamineWorkbook, names: list[str]) -> dict[str, Any] | None:
@@ -265,7 +300,7 @@ def _label(period: str) -> str:
 
 
 def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list[str]]],
-                meta: dict[str, Any], scan: Any) -> None:
+                meta: dict[str, Any], scan: SheetScan | None, formats: NumberFormats) -> None:
     ctx, sub = c.ctx, c.sub
     width = len(F.COLUMNS)
     header = [cell_text(v) for v in (rows[F.HEADER_ROW - 1] if len(rows) >= F.HEADER_ROW else [])][:width]
@@ -280,13 +315,7 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
         i = F.COL[col]
         return row[i] if i < len(row) else ""
 
-    # Task rows run from the first data row to the footer; blank rows inside count
-    # (an inserted empty row is still an inserted row), the blank gap before the footer does not.
-    end = next((r for r in range(F.FIRST_ROW, len(rows) + 1) if cell_text(rows[r - 1][0]) in F.FOOTER),
-               len(rows) + 1)
-    task_rows = list(range(F.FIRST_ROW, end))
-    while task_rows and all(is_blank(v) for v in rows[task_rows[-1] - 1][:width]):
-        task_rows.pop()
+    task_rows = _task_rows(rows)
     ids = [cell_text(value(r, S.TASK_ID)) for r in task_rows]
     expected = issued[-1][1]
     for _, issued_ids in issued:
@@ -329,13 +358,13 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
         if hidden:
             c.add("rows-hidden", f"第 {'、'.join(map(str, hidden[:5]))} 行被隐藏，请取消隐藏", "warning",
                   sheet=F.FORM, cell=f"A{hidden[0]}")
-    formulas = scan.formulas if scan is not None else set()
-
+    cells = _Inputs(value, formats, scan.styles if scan is not None else {},
+                    scan.formulas if scan is not None else set())
     for r, tid in zip(task_rows, ids):
         if tid in ctx.tasks and structure_ok:
-            sub.answers.append(_check_answer(c, r, tid, value, formulas))
+            sub.answers.append(_check_answer(c, r, tid, cells))
     footer_start = (task_rows[-1] if task_rows else F.FIRST_ROW - 1) + 1
-    _check_footer(c, rows, footer_start, formulas)
+    _check_footer(c, rows, footer_start, cells)
     for r, row in enumerate(rows, start=1):
         extra = [i for i, v in enumerate(row) if i >= width and not is_blank(v)]
         if extra:
@@ -360,6 +389,24 @@ def _explain_rows(c: _Checker, ids: list[str], expected: list[str]) -> None:
     c.add(code, msg, sheet=F.FORM, cell=f"A{row}")
 
 
+@dataclass
+class _Inputs:
+    """The input cells of the form as the user saw them (number formats applied), and their formulas."""
+
+    value: Callable[[int, str], Any]  # (sheet row, column name) → value as read
+    formats: NumberFormats
+    styles: dict[str, int]  # cell → style, for percent and date styles
+    formulas: set[str]
+
+    def shown(self, raw: Any, ref: str) -> Any:
+        if raw is None or isinstance(raw, str):  # text is text whatever its format: the common case, kept cheap
+            return raw
+        return self.formats.shown(raw, self.styles.get(ref, 0))
+
+    def percent(self, ref: str) -> bool:
+        return self.styles.get(ref, 0) in self.formats.percent
+
+
 def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
     is_formula = bool(formulas) and ref in formulas
     if is_formula:
@@ -380,17 +427,18 @@ def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
     return text
 
 
-def _check_answer(c: _Checker, r: int, tid: str, value: Callable[[int, str], Any],
-                  formulas: set[str]) -> Answer:
+def _check_answer(c: _Checker, r: int, tid: str, cells: _Inputs) -> Answer:
     ctx = c.ctx
     info = ctx.tasks[tid]
 
     def ref(col: str) -> str:
         return f"{F.letter(col)}{r}"
 
-    texts = {col: _text_checks(c, value(r, col), ref(col), formulas)
-             for col in (S.STATUS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS)}
-    if ref(S.PROGRESS) in formulas:
+    texts = {}
+    for col in (S.STATUS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS):
+        at = ref(col)
+        texts[col] = _text_checks(c, cells.shown(cells.value(r, col), at), at, cells.formulas)
+    if ref(S.PROGRESS) in cells.formulas:
         c.add("formula-in-cell", "单元格中是公式，请直接填写数值", sheet=F.FORM, cell=ref(S.PROGRESS))
     status = texts[S.STATUS].replace(" ", "")
     if not status:
@@ -399,7 +447,7 @@ def _check_answer(c: _Checker, r: int, tid: str, value: Callable[[int, str], Any
         guess = STATUS_SYNONYMS.get(status) or next(iter(difflib.get_close_matches(status, ctx.statuses, 1, 0.3)), "")
         c.add("status-invalid", f"完成状态“{status}”不在可选范围（{'、'.join(ctx.statuses)}）内，请从下拉列表选择",
               sheet=F.FORM, cell=ref(S.STATUS), suggestion=guess)
-    progress = _progress(c, value(r, S.PROGRESS), ref(S.PROGRESS), tid)
+    progress = _progress(c, cells.value(r, S.PROGRESS), ref(S.PROGRESS), tid, cells)
     if status == S.STATUS_DONE and progress is not None and progress != 100:
         c.add("status-progress-conflict", f"状态为{S.STATUS_DONE}，完成进度应为 100", sheet=F.FORM, cell=ref(S.PROGRESS))
     elif progress == 100 and status in ctx.statuses and status != S.STATUS_DONE:
@@ -432,30 +480,34 @@ def actual_parseable(target: str, actual: str) -> bool:
     return bool(find_quantities(actual)) or bool(re.fullmatch(r"[+-]?\d+(\.\d+)?", prepare(actual)))
 
 
-def _progress(c: _Checker, raw: Any, ref: str, tid: str) -> int | None:
+def _progress(c: _Checker, raw: Any, ref: str, tid: str, cells: _Inputs) -> int | None:
     if is_blank(raw):
         c.add("progress-missing", f"{tid} 未填写完成进度", sheet=F.FORM, cell=ref)
         return None
     if isinstance(raw, bool):
         raw = str(raw)
+    shown = cell_text(cells.shown(raw, ref))
     if isinstance(raw, (int, float)):
-        number = float(raw)
+        # 75% typed into the cell is stored as 0.75 with a percent format: the clerk meant 75.
+        number = percent_number(raw) if cells.percent(ref) else float(raw)
+        shown = shown if cells.percent(ref) else f"{number:g}"
     else:
-        text = prepare(raw).rstrip("%")
         try:
-            number = float(text)
+            number = float(prepare(shown).rstrip("%")) if isinstance(raw, str) else float("nan")
         except ValueError:
-            c.add("progress-invalid", f"完成进度“{cell_text(raw)}”不是数字，请填 0 到 100 的整数", sheet=F.FORM, cell=ref)
+            number = float("nan")
+        if number != number:
+            c.add("progress-invalid", f"完成进度“{shown}”不是数字，请填 0 到 100 的整数", sheet=F.FORM, cell=ref)
             return None
-        c.add("progress-as-text", f"完成进度“{cell_text(raw)}”是文本，已按 {number:g} 处理；请填数字，不带 % 号",
+        c.add("progress-as-text", f"完成进度“{shown}”是文本，已按 {number:g} 处理；请填数字，不带 % 号",
               "warning", sheet=F.FORM, cell=ref)
     if not number.is_integer() or not 0 <= number <= 100:
-        c.add("progress-invalid", f"完成进度“{number:g}”应为 0 到 100 的整数", sheet=F.FORM, cell=ref)
+        c.add("progress-invalid", f"完成进度“{shown}”应为 0 到 100 的整数", sheet=F.FORM, cell=ref)
         return None
     return int(number)
 
 
-def _check_footer(c: _Checker, rows: list[list[Any]], start: int, formulas: set[str]) -> None:
+def _check_footer(c: _Checker, rows: list[list[Any]], start: int, cells: _Inputs) -> None:
     found: dict[str, tuple[int, Any]] = {}
     for r in range(start, min(len(rows), start + 10) + 1):
         label = cell_text(rows[r - 1][0]) if rows[r - 1] else ""
@@ -475,10 +527,10 @@ def _check_footer(c: _Checker, rows: list[list[Any]], start: int, formulas: set[
         if label == F.REPORT_DATE:
             sub.report_date = _as_date(raw, c.ctx.year)
             if sub.report_date is None:
-                c.add("report-date-invalid", f"填报日期“{cell_text(raw)}”无法识别，请填写如 2026-06-25", "warning",
-                      sheet=F.FORM, cell=ref)
+                c.add("report-date-invalid", f"填报日期“{cell_text(cells.shown(raw, ref))}”无法识别，请填写如 2026-06-25",
+                      "warning", sheet=F.FORM, cell=ref)
             continue
-        text = _text_checks(c, raw, ref, formulas)
+        text = _text_checks(c, cells.shown(raw, ref), ref, cells.formulas)
         if label == F.REPORTER:
             sub.reporter = text
         else:
