@@ -200,7 +200,7 @@ def test_1904_date_system(office, tmp_path):
     sheet = re.sub(rb'(<c r="[A-Z]+[0-9]+" s="([0-9]+)" t="n"><v>)([0-9.]+)(</v>)',
                    lambda m: m.group(1) + (b"%g" % (float(m.group(3)) - 1462) if m.group(2) in date_styles
                                            else m.group(3)) + m.group(4), part(office, FORM_PART))
-    book = part(office, "xl/workbook.xml").replace(b"<workbookPr />", b'<workbookPr date1904="1" />')
+    book = re.sub(rb"<workbookPr\b", b'<workbookPr date1904="1"', part(office, "xl/workbook.xml"), count=1)
     assert b'date1904="1"' in book
     sub = validate_file(build(office, tmp_path, {FORM_PART: sheet, "xl/workbook.xml": book}), office[1])
     assert sub.findings == [] and sub.report_date == dt.date(2026, 6, 24)

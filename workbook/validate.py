@@ -24,8 +24,8 @@ from .language.text import cell_text, col_letter, is_blank
 from .language.units import UnitDirectory
 from .master import Master, period_label, read_master
 from .milestones import Milestone, missed
-from .ooxml.safe_write import sha256_file
 from .ooxml.numfmt import NumberFormats, percent_number
+from .ooxml.safe_write import sha256_file
 from .ooxml.sheetxml import SheetScan, scan_book
 from .ooxml.xlsx_reader import quiet_native_stderr
 from .ooxml.zipguard import inspect_zip
