@@ -15,7 +15,7 @@ one JSON command per line on stdin, answering one JSON line on stdout:
 
 Edit steps (cells as ``B4`` or ``_meta!B4``, rows 1-based as on screen):
 ``type`` CELL TEXT (typed as on the keyboard: Calc recognises 7.5%, dates, numbers),
-``set`` CELL VALUE (a string or number put in the cell as is), ``format`` RANGE CODE,
+``set`` CELL TEXT (put in as text, no recognition: a multi-line text as Alt+Enter makes it),
 ``delete_rows`` ROW COUNT, ``insert_rows`` ROW COUNT, ``sort`` RANGE COLUMN DESCENDING,
 ``hide_column`` COL, ``width`` COL HUNDREDTHS_OF_MM, ``paste_values`` SOURCE_RANGE TARGET_CELL,
 ``comment`` CELL TEXT, ``unprotect`` [SHEET], ``show_sheet`` SHEET, ``merge`` RANGE.
@@ -107,20 +107,8 @@ class Driver:
         self.dispatcher.executeDispatch(controller.getFrame(), ".uno:EnterString", "", 0,
                                         (prop("StringName", text),))
 
-    def op_set(self, doc, ref: str, value) -> None:
-        cell = self.cell(doc, ref)
-        if isinstance(value, str):
-            cell.setString(value)
-        else:
-            cell.setValue(value)
-
-    def op_format(self, doc, ref: str, code: str) -> None:
-        formats = doc.getNumberFormats()
-        locale = uno.createUnoStruct("com.sun.star.lang.Locale")
-        key = formats.queryKey(code, locale, False)
-        if key == -1:
-            key = formats.addNew(code, locale)
-        self.cell(doc, ref).NumberFormat = key
+    def op_set(self, doc, ref: str, text: str) -> None:
+        self.cell(doc, ref).setString(text)
 
     def op_delete_rows(self, doc, row: int, count: int = 1) -> None:
         doc.Sheets.getByName(FORM).getRows().removeByIndex(row - 1, count)
