@@ -126,7 +126,7 @@ def inspect_zip(path: Path) -> ZipReport:
                 add("xml-dtd", "文件内部 XML 含有实体声明（DOCTYPE/ENTITY），可能是恶意文件，拒绝读取")
                 return report
             if is_sheet:
-                data, size = _bounded_sheet(data)
+                data, size = bounded_sheet(data)
                 if size:
                     add("sheet-too-large", f"工作表 {info.filename.rsplit('/', 1)[-1]} 的使用范围过大"
                                            f"（{size}），请删除表格下方和右侧的多余内容和格式")
@@ -172,7 +172,7 @@ def _count_tags(xml: bytes, name: bytes, limit: int) -> tuple[int, bool]:
     return len(tags), not prefixed and tags.count(b"<" + name + b' r="') == len(tags)
 
 
-def _bounded_sheet(xml: bytes) -> tuple[bytes, str]:
+def bounded_sheet(xml: bytes) -> tuple[bytes, str]:
     """The part with plain references, and what makes it too large ("" when nothing does)."""
     rows, plain_rows = _count_tags(xml, b"row", MAX_ROWS)
     if rows > MAX_ROWS:
