@@ -344,18 +344,17 @@ def test_cli_validate_of_calc_files(office, capsys):
 
 
 def test_master_open_in_calc_is_not_written(calc, office, tmp_path):
+    """The lock-file part of the round trip: a master Calc holds open is never replaced."""
     master = tmp_path / "总台账.xlsx"
     shutil.copy(office.master, master)
     held = calc.call("hold", path=str(master))["id"]
     try:
         assert (tmp_path / f".~lock.{master.name}#").exists()
         before = master.read_bytes()
-        try:
+        with pytest.raises(DubanError, match="LibreOffice"):
             collect([office.files["fill_all_by_typing"]], master)
-        except DubanError as exc:
-            assert "锁" in str(exc) or "打开" in str(exc)
-        else:
-            pytest.xfail("LibreOffice lock files are honoured once issue 12 lands (item 4 of issue 13)")
         assert master.read_bytes() == before
     finally:
         calc.call("release", id=held)
+    assert not (tmp_path / f".~lock.{master.name}#").exists()
+    assert collect([office.files["fill_all_by_typing"]], master).accepted  # closed: written
