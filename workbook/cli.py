@@ -202,7 +202,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import report_from_file
 
     tables = report_from_file(Path(args.master), Path(args.output), args.as_of, force=args.force)
-    print(f"通报已生成 → {args.output}（工作表：{'、'.join(tables)}）")
+    if Path(args.output).suffix.lower() == ".docx":
+        print(f"Word 通报已生成 → {args.output}（GB/T 9704 公文格式，附件为逾期及红灯任务清单）")
+    else:
+        print(f"通报已生成 → {args.output}（工作表：{'、'.join(tables)}）")
+    return 0
+
+
+def cmd_notices(args: argparse.Namespace) -> int:
+    from .word.notices import notices_from_file
+
+    result = notices_from_file(Path(args.master), Path(args.output), args.as_of, force=args.force, wait=args.wait)
+    if not result.notices:
+        print("没有红灯或逾期任务，无需下发督办通知单")
+        return 0
+    reused = [n for n in result.notices if not n.new]
+    print(f"已生成 {len(result.notices)} 份督办通知单 → {args.output}")
+    for n in result.notices:
+        print(f"  {n.code}  {n.unit}（{len(n.tasks)} 项）" + ("  （此前已下发，沿用原编号）" if not n.new else ""))
+    if len(reused) < len(result.notices):
+        print(f"编号已记入台账“督办记录”表；反馈期限 {result.notices[0].reply_by.isoformat()}"
+              f"（按工作日计，只跳过周末，未计法定节假日，请核对）")
+    if result.backup:
+        print(f"原台账已备份到 {result.backup}")
     return 0
 
 
@@ -305,12 +327,20 @@ def build_parser() -> argparse.ArgumentParser:
             _wait_option(p)
         p.set_defaults(func=func)
 
-    p = sub.add_parser("report", help="生成月度督查通报工作簿")
+    p = sub.add_parser("report", help="生成月度督查通报（.xlsx 工作簿或 .docx 公文）")
     p.add_argument("master")
-    p.add_argument("-o", "--output", required=True, help="通报 .xlsx")
+    p.add_argument("-o", "--output", required=True, help="通报 .xlsx（工作簿）或 .docx（Word 公文）")
     p.add_argument("--as-of", type=_date, help="截至日期 YYYY-MM-DD（默认取“设置”表）")
     p.add_argument("--force", action="store_true", help="通报文件已存在时覆盖（台账本身永不覆盖）")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("notices", help="为有红灯或逾期任务的单位生成督办通知单")
+    p.add_argument("master")
+    p.add_argument("-o", "--output", required=True, help="输出目录")
+    p.add_argument("--as-of", type=_date, help="截至日期 YYYY-MM-DD（默认取“设置”表）")
+    p.add_argument("--force", action="store_true", help="输出目录中已有同名通知单时覆盖")
+    _wait_option(p)
+    p.set_defaults(func=cmd_notices)
 
     p = sub.add_parser("rates", help="核对指标完成情况表中填写的完成率")
     p.add_argument("table", help="指标完成情况表：.xlsx 或制表符分隔文本，含目标、完成情况（及完成率）列")

@@ -59,6 +59,10 @@ class Settings:
     schema_version: int = S.SCHEMA_VERSION
     backup_keep: int = S.DEFAULT_BACKUP_KEEP
     backup_months: int = S.DEFAULT_BACKUP_MONTHS
+    issuer: str = S.DEFAULT_ISSUER
+    addressees: str = ""
+    next_steps: str = ""
+    reply_days: int = S.DEFAULT_REPLY_DAYS
 
     def rows(self) -> list[tuple[str, Any]]:
         return [
@@ -68,6 +72,9 @@ class Settings:
             (S.S_DUE_SOON, self.due_soon), (S.S_MASTER_ID, self.master_id),
             (S.S_SCHEMA, self.schema_version), (S.S_BACKUP_KEEP, self.backup_keep),
             (S.S_BACKUP_MONTHS, self.backup_months),
+            (S.S_ISSUER, self.issuer), (S.S_ADDRESSEES, self.addressees),
+            (S.S_NEXT_STEPS, self.next_steps or default_next_steps(self.report_day)),
+            (S.S_REPLY_DAYS, self.reply_days),
         ]
 
     @property
@@ -77,6 +84,25 @@ class Settings:
     @property
     def plan_start(self) -> dt.date:
         return dt.date(self.year, 1, 1)
+
+
+def default_next_steps(report_day: int) -> str:
+    """The 通报's 下步工作要求 until the office writes its own in 设置 (one paragraph a line)."""
+    return "\n".join([
+        "（一）加快推进滞后任务。各牵头单位要对逾期、红灯和未启动任务逐项分析原因，制定整改措施，"
+        "明确责任人和完成时限，确保尽快赶上序时进度。",
+        "（二）压紧压实工作责任。牵头单位主要负责同志要亲自研究部署，协调解决推进中的困难和问题；"
+        "配合单位要主动对接、协同推进，形成工作合力。",
+        f"（三）按时准确报送进展。各牵头单位要于每月{report_day}日前如实报送任务推进情况，"
+        "对未按时报送或报送质量不高的单位将予以通报。",
+        "（四）强化跟踪督办。对逾期和红灯任务将下发督办通知单，实行跟踪督办、对账销号，直至任务完成。",
+    ])
+
+
+def default_addressees(kinds: set[str]) -> str:
+    """主送机关 named from the kinds of units that lead tasks."""
+    parts = [name for kind, name in (("旗县区", "各旗县区人民政府"), ("开发区", "各开发区管委会")) if kind in kinds]
+    return "，".join(parts + ["市直各有关单位" if parts else "各有关单位"])
 
 
 
@@ -191,6 +217,7 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
     units = [{S.UNIT_NAME: n, S.UNIT_ALIASES: "、".join(a for a, c in directory.aliases.items() if c == n),
               S.UNIT_KIND: unit_kind(n)} for n in directory.names]
     units.sort(key=lambda u: S.UNIT_KINDS.index(u[S.UNIT_KIND]))
+    settings.addressees = default_addressees({u[S.UNIT_KIND] for u in units})
     leaders = [{S.LEADER_NAME: lead.name, S.LEADER_DECLARED: lead.declared,
                 S.LEADER_DECLARED_MAIN: lead.declared_main, "_row": row}
                for row, lead in enumerate(dec.leaders, start=2)]
@@ -252,12 +279,14 @@ def master_workbook(master: Master) -> Workbook:
                 {S.UNIT_NAME: 30, S.UNIT_ALIASES: 30, S.UNIT_KIND: 10})
     ws = wb.create_sheet(S.SETTINGS)
     write_table(ws, [S.SETTING_KEY, S.SETTING_VALUE], master.settings.rows(),
-                {S.SETTING_KEY: 24, S.SETTING_VALUE: 50}, filter=False)
+                {S.SETTING_KEY: 24, S.SETTING_VALUE: 60}, wrap=[S.SETTING_VALUE], filter=False)
     ws = wb.create_sheet(S.HISTORY)
     write_table(ws, S.HISTORY_COLUMNS, [], {c: 14 for c in S.HISTORY_COLUMNS})
     ws = wb.create_sheet(S.ISSUED)
     write_table(ws, S.ISSUED_COLUMNS, [], {c: 18 for c in S.ISSUED_COLUMNS})
     ws.sheet_state = "hidden"
+    ws = wb.create_sheet(S.NOTICES)
+    write_table(ws, S.NOTICE_COLUMNS, [], {c: 16 for c in S.NOTICE_COLUMNS})
     return wb
 
 
@@ -504,6 +533,10 @@ def _read_settings(rows: list[list[Any]], name: str) -> Settings:
         schema_version=_number(values.get(S.S_SCHEMA), S.SCHEMA_VERSION, int),
         backup_keep=_number(values.get(S.S_BACKUP_KEEP), S.DEFAULT_BACKUP_KEEP, int),
         backup_months=_number(values.get(S.S_BACKUP_MONTHS), S.DEFAULT_BACKUP_MONTHS, int),
+        issuer=cell_text(values.get(S.S_ISSUER)) or S.DEFAULT_ISSUER,
+        addressees=cell_text(values.get(S.S_ADDRESSEES)),
+        next_steps=cell_text(values.get(S.S_NEXT_STEPS)),
+        reply_days=_number(values.get(S.S_REPLY_DAYS), S.DEFAULT_REPLY_DAYS, int),
     )
 
 

@@ -60,6 +60,17 @@ MILESTONE_FIGURES = [S.TASK_ID, S.TEXT, S.LEAD, S.LEADER, S.MS_SERIAL, S.MS_CONT
                      S.MS_SHARE, S.STATUS, S.PROGRESS, S.PROBLEMS, "序时进度", "已达到", "最终节点", "逾期", "临期", "剩余天数"]
 
 
+def red_reason(task: Any, brief: bool = False) -> str:
+    """Why a task of :func:`task_metrics` is red: overdue, a milestone missed, or behind 序时进度
+    (``brief``: for a narrow cell)."""
+    if task["逾期"]:
+        days = -int(task["剩余天数"])
+        return f"逾期{days}天" if brief else f"已超过完成时限{days}天仍未完成"
+    if task["错过节点"]:
+        return f"未按期达到节点：{task['错过节点']}"
+    return f"{'落后序时' if brief else '落后序时进度'}{task['落后']:g}个百分点"
+
+
 @dataclass
 class Metrics:
     as_of: dt.date
@@ -88,6 +99,7 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
         steps = master.steps_of(cell_text(t.get(S.TASK_ID)))
         expected = schedule_progress(due, as_of, s.plan_start, steps)
         pending = next((m for m in steps if not m.reached(status, progress)), None)
+        late = missed(steps, status, progress, as_of)
         rate = _number(t.get(S.RATE))
         if rate is None:
             rate = rate_for_task(cell_text(t.get(S.TARGET)), cell_text(t.get(S.ACTUAL)), master)
@@ -102,6 +114,7 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
             "落后": None if expected is None else round(expected - (progress or 0), 1),
             "灯": light(status, progress, due, as_of, expected, s.lag_red, s.due_soon, steps),
             S.NEXT_MILESTONE: pending.label(s.year) if pending else "",
+            "错过节点": late[0].label(s.year) if late else "",
             "已完成": done,
             "到期": due is not None and due <= as_of,
             "逾期": due is not None and due < as_of and not done,

@@ -16,6 +16,7 @@ import xlsxwriter
 
 from . import schema as S
 from .collect import read_history, reported_units
+from .findings import DubanError
 from .language.text import wrapped_lines
 from .master import Master, master_protected, read_master
 from .metrics import GREEN, RED, YELLOW, Metrics, compute
@@ -125,13 +126,28 @@ def table_values(table: Table) -> list[list[Any]]:
         [_clean(v) for v in row] for row in table.rows]
 
 
-def write_report(master: Master, path: Path, as_of: dt.date | None = None, force: bool = False) -> dict[str, Table]:
-    """Write the bulletin to ``path`` (atomically; never onto the master; an existing file only with ``force``)."""
-    protected = master_protected(master.path) if master.path else []
+def bulletin_of(master: Master, as_of: dt.date | None = None) -> tuple[Metrics, dict[str, Table]]:
+    """The metrics and the bulletin's tables of a master file: what every form of the bulletin shows."""
     metrics = compute(master, as_of)
     history = read_history(master.path) if master.path else []
-    tables = bulletin(master, metrics, reported_units(history, master.settings.period))
-    write_output(Path(path), lambda tmp: _render(tables, metrics, tmp), force, protected)
+    return metrics, bulletin(master, metrics, reported_units(history, master.settings.period))
+
+
+def write_report(master: Master, path: Path, as_of: dt.date | None = None, force: bool = False) -> dict[str, Table]:
+    """Write the bulletin to ``path`` as a workbook (``.xlsx``) or a Word 通报 (``.docx``), by its suffix
+    (atomically; never onto the master; an existing file only with ``force``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".docx"):
+        raise DubanError(f"通报文件应为 .xlsx（工作簿）或 .docx（Word 通报）：{path.name}")
+    protected = master_protected(master.path) if master.path else []
+    metrics, tables = bulletin_of(master, as_of)
+    if suffix == ".docx":
+        from .word.tongbao import write_tongbao
+
+        write_tongbao(master, metrics, tables, path, force, protected)
+    else:
+        write_output(path, lambda tmp: _render(tables, metrics, tmp), force, protected)
     return tables
 
 
@@ -189,20 +205,54 @@ def _render(tables: dict[str, Table], metrics: Metrics, path: Path) -> None:
             ws.set_row(r, 15 * min(height, 12) + 3)
         if not table.rows:
             ws.write_string(3, 0, "（无）", f["cell"])
+        ws.set_row(2, HEADER_ROW_PT)  # a fixed height, so charts anchored below land where computed
         ws.freeze_panes(3, 0)
         ws.repeat_rows(2)
         ws.set_paper(9)
         ws.set_landscape()
-        ws.fit_to_pages(1, 0)
+        if name in (BY_LEADER, BY_UNIT) and table.rows:
+            # The chart below the table starts a printed page of its own. Excel ignores manual
+            # page breaks under "fit to pages", so the scale is set from the widths instead.
+            ws.set_h_pagebreaks([_chart_row(table)])
+            ws.set_print_scale(_print_scale(table))
+        else:
+            ws.fit_to_pages(1, 0)
         ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+        ws.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_TOP_IN)
         ws.set_header(f"&L&\"宋体\"&9督查通报&R&\"宋体\"&9{name}")
         ws.set_footer("&C第 &P 页，共 &N 页")
-        # On 总体情况 the charts sit beside the table: the note goes below them.
-        note_row = max(len(table.rows) + 4, 36) if name == OVERVIEW else len(table.rows) + 4
-        ws.write_string(note_row, 0, _note(name, metrics), f["note"])
+        ws.write_string(len(table.rows) + 4, 0, _note(name, metrics), f["note"])
     _charts(wb, sheets, tables)
     wb.close()
+
+
+# Landscape A4 inside the margins, in pixels (96 dpi) at 100% scale.
+MARGIN_SIDE_IN, MARGIN_TOP_IN = 0.4, 0.7
+PAGE_WIDTH_PX = (297 / 25.4 - 2 * MARGIN_SIDE_IN) * 96
+PAGE_HEIGHT_PX = (210 / 25.4 - 2 * MARGIN_TOP_IN) * 96
+HEADER_ROW_PT = 30
+CHART_WIDTH_PX = 760
+
+
+def _column_px(width: float) -> int:
+    # Excel makes a character of width 7 px with Calibri; where Calibri is missing (LibreOffice on
+    # Linux) the substitute is wider. Reckoning 9.5 px keeps the table within the page either way.
+    return int(width * 9.5 + 0.5) + 5
+
+
+def _print_scale(table: Table) -> int:
+    width = max(sum(_column_px(w) for w in table.widths), _column_px(table.widths[0]) + CHART_WIDTH_PX)
+    return max(10, min(100, int(PAGE_WIDTH_PX * 100 / width)))
+
+
+def _chart_row(table: Table) -> int:
+    return len(table.rows) + 6
+
+
+def _chart_height(table: Table) -> int:
+    """A bar per group, but never taller than the page it starts (below the repeated header row)."""
+    page = PAGE_HEIGHT_PX * 100 / _print_scale(table) - HEADER_ROW_PT * 4 / 3 - 24
+    return int(min(max(300, 26 * len(table.rows) + 90), page))
 
 
 def _note(name: str, metrics: Metrics) -> str:
@@ -231,19 +281,23 @@ def _charts(wb: Any, sheets: dict[str, Any], tables: dict[str, Table]) -> None:
                        "points": [{"fill": {"color": c}} for c in ("#F8696B", "#FFEB84", "#63BE7B")]})
     lights.set_title({"name": "红黄绿灯分布"})
     lights.set_legend({"none": True})
-    lights.set_size({"width": 480, "height": 260})
-    sheets[OVERVIEW].insert_chart("D19", lights)
+    lights.set_size({"width": 400, "height": 300})
+    # Beside the pie, not below it: both charts and the table stay on the first printed page.
+    sheets[OVERVIEW].insert_chart("D3", lights, {"x_offset": 490})
     for name in (BY_LEADER, BY_UNIT):
-        n = len(tables[name].rows)
+        table = tables[name]
+        n = len(table.rows)
         if not n:
             continue
+        dense = n > 15  # labels on 2 × n bars would overlap
         chart = wb.add_chart({"type": "bar"})
         for col, color in ((6, "#5B9BD5"), (7, "#70AD47")):
             chart.add_series({"name": [name, 2, col], "categories": [name, 3, 1, 2 + n, 1],
                               "values": [name, 3, col, 2 + n, col], "fill": {"color": color},
-                              "data_labels": {"value": True, "num_format": "0%"}})
+                              "data_labels": {"value": not dense, "num_format": "0%"}})
         chart.set_title({"name": f"{name}完成率"})
         chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
-        chart.set_y_axis({"reverse": True})
-        chart.set_size({"width": 760, "height": max(300, 26 * n + 90)})
-        sheets[name].insert_chart(n + 7, 1, chart)
+        chart.set_y_axis({"reverse": True, "num_font": {"size": 8 if dense else 10}})
+        chart.set_legend({"position": "top"})
+        chart.set_size({"width": CHART_WIDTH_PX, "height": _chart_height(table)})
+        sheets[name].insert_chart(_chart_row(table), 1, chart, {"y_offset": 8})

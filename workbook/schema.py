@@ -16,7 +16,8 @@ SETTINGS = "设置"
 HISTORY = "进展记录"
 ISSUED = "发放记录"
 MILESTONES = "时间节点"
-MASTER_SHEETS = (TASKS, LEADERS, UNITS, SETTINGS, HISTORY, ISSUED, MILESTONES)
+NOTICES = "督办记录"
+MASTER_SHEETS = (TASKS, LEADERS, UNITS, SETTINGS, HISTORY, ISSUED, MILESTONES, NOTICES)
 
 # Columns of 任务分解, in order. The first block comes from the published
 # decomposition, the second is tracking filled by collection.
@@ -95,6 +96,10 @@ S_MASTER_ID = "台账编号"
 S_SCHEMA = "架构版本"
 S_BACKUP_KEEP = "备份保留份数"  # newest backups kept in <master>_备份/ (0: keep all)
 S_BACKUP_MONTHS = "备份按月保留月数"  # and the last backup of each of these months
+S_ISSUER = "发文机关"  # 落款 of the 通报 and the 督办通知单
+S_ADDRESSEES = "主送机关"  # the 通报's addressees; blank: named from the kinds of units
+S_NEXT_STEPS = "下步工作要求"  # the 通报's closing section, one paragraph a line
+S_REPLY_DAYS = "督办反馈工作日"  # working days a unit has to answer a 督办通知单
 
 STATUS_DONE = "已完成"
 STATUS_ON_TRACK = "序时推进"
@@ -107,6 +112,8 @@ DEFAULT_DUE_SOON = 15
 DEFAULT_REPORT_DAY = 25
 DEFAULT_BACKUP_KEEP = 30
 DEFAULT_BACKUP_MONTHS = 12
+DEFAULT_ISSUER = "市人民政府督查室"
+DEFAULT_REPLY_DAYS = 5
 
 # 进展记录: the append-only history of accepted submissions.
 HISTORY_COLUMNS = [
@@ -117,6 +124,9 @@ HISTORY_COLUMNS = [
 # 发放记录: what was issued to each unit, so collection can check returned files
 # against the master's own copy of the digest.
 ISSUED_COLUMNS = ["填报期", "单位", "摘要SHA256", "任务编号列表", "发放时间", "文件名"]
+
+# 督办记录: every 督办通知单 number issued, so a number is never given twice.
+NOTICE_COLUMNS = ["督办编号", "年度", "序号", "单位", "任务编号列表", "截至日期", "反馈期限", "生成时间", "文件名"]
 
 
 def task_id(year: int, serial: int) -> str:
