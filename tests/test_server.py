@@ -165,6 +165,26 @@ def test_export_and_collect_in_the_data_folder(server: Server, office: dict) -> 
     assert tree(office["outside"]) == before  # nothing beside the path the client named
 
 
+def test_word_documents_in_the_data_folder(server: Server, office: dict) -> None:
+    """生成通报 and 生成督办单 under the server: files in the office's data folder, numbers into the book."""
+    folder = office["inbox"].parent
+    before = tree(office["outside"])
+    sheets, body = book(office["master"], name=str(office["outside"] / "总台账.xlsx"))
+    status, answer = server.call_script("duban_tongbao", body, WRITER)
+    alerts = apply(sheets, answer["actions"])
+    assert (folder / "督查通报_2026-06" / "督查通报_2026年6月.docx").is_file()
+    assert "数据文件夹" in alerts[0] and str(office["data"]) not in alerts[0]
+    sheets, body = book(office["master"], name=str(office["outside"] / "总台账.xlsx"))
+    status, answer = server.call_script("duban_notices", body, WRITER)
+    alerts = apply(sheets, answer["actions"])
+    files = list((folder / "督办通知单_2026-06").glob("督办通知单_*.docx"))
+    records = [r for r in sheets[S.NOTICES][1:] if any(r)]
+    assert len(files) == len(records) > 1 and "请保存台账" in alerts[0]
+    assert tree(office["outside"]) == before
+    status, text = server.call_script("duban_notices", body, READER)
+    assert status == 400 and scripts.WRITER_ROLE in text
+
+
 def test_write_scripts_need_the_writer_role(server: Server, office: dict) -> None:
     sheets, body = book(office["master"])
     status, text = server.call_script("duban_collect", body)

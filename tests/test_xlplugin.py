@@ -93,6 +93,27 @@ def test_report_script_writes_bulletin_sheets(collected_master):
     assert len(actions) <= 3 * 7 + 1
 
 
+def test_word_buttons_write_beside_the_master_and_record_the_numbers(collected_master, monkeypatch):
+    """The classic route: files in folders beside the master on disk, 督办记录 rows into the open book."""
+    from docx import Document
+
+    monkeypatch.setattr(scripts, "desktop_path", lambda book: collected_master)
+    sheets = sheets_from_file(collected_master)
+    alerts = apply(sheets, run_script(scripts, "duban_tongbao", sheets))
+    word = collected_master.parent / "督查通报_2026-06" / "督查通报_2026年6月.docx"
+    assert word.exists() and str(word) in alerts[0]
+    assert Document(word).paragraphs[0].text.startswith("关于2026年《政府工作报告》")
+    alerts = apply(sheets, run_script(scripts, "duban_notices", sheets))
+    folder = collected_master.parent / "督办通知单_2026-06"
+    files = sorted(folder.iterdir())
+    records = sheets[S.NOTICES][1:]
+    assert len(files) == len(records) > 1 and "请保存台账" in alerts[0] and str(folder) in alerts[0]
+    assert [r[0] for r in records] == [f"督办〔2026〕{n}号" for n in range(1, len(files) + 1)]
+    # pressed again before anything changed: the same notices keep their numbers, nothing is appended
+    alerts = apply(sheets, run_script(scripts, "duban_notices", sheets))
+    assert sheets[S.NOTICES][1:] == records
+
+
 def test_scripts_grow_actions_with_sheets_not_cells(sample_master_file):
     small = sheets_from_file(sample_master_file)
     big = sheets_from_file(sample_master_file)
@@ -106,7 +127,7 @@ def test_scripts_grow_actions_with_sheets_not_cells(sample_master_file):
 
 def test_desktop_only_scripts_explain_themselves_in_a_remote_book(sample_master_file):
     sheets = sheets_from_file(sample_master_file)
-    for name in ("duban_export_units", "duban_collect"):
+    for name in ("duban_export_units", "duban_collect", "duban_tongbao", "duban_notices"):
         actions = run_script(scripts, name, sheets)
         assert [a["func"] for a in actions] == ["alert"]
         assert "桌面版" in actions[0]["args"][0]

@@ -53,10 +53,10 @@ def subfolder(office: Path, name: str, create: bool = False) -> Path:
     return path
 
 
-def period_folder(period: str) -> str:
+def period_folder(period: str, kind: str = "单位填报表") -> str:
     if not _PERIOD.fullmatch(period or ""):
         raise DubanError(f"当前填报期“{period}”格式不对，应为 YYYY-MM：请检查“设置”表")
-    return f"单位填报表_{period}"
+    return f"{kind}_{period}"
 
 
 def regular_files(folder: Path) -> list[Path]:

@@ -24,6 +24,8 @@ from workbook.metrics import compute
 from workbook.report import bulletin, table_values
 from workbook.split import issued_rows, sheet_title, write_unit_workbooks
 from workbook.validate import context_from_master, validate_batch
+from workbook.word.notices import plan_notices, render_notices
+from workbook.word.tongbao import write_tongbao
 
 from . import datadir
 from .bookio import PANEL, alert, desktop_path, read_master, replace_sheet, status, write_block
@@ -41,6 +43,8 @@ BUTTONS: dict[str, tuple[str, str, str]] = {
     "duban_collect": ("汇总报送", "btn_collect", "D13"),
     "duban_rates": ("计算完成率", "btn_rates", "D16"),
     "duban_report": ("生成报表", "btn_report", "D19"),
+    "duban_tongbao": ("生成通报", "btn_tongbao", "D22"),
+    "duban_notices": ("生成督办单", "btn_notices", "D25"),
 }
 
 
@@ -141,8 +145,7 @@ def duban_export_units(book: xw.Book) -> None:
     files, forms = write_unit_workbooks(master, out, master.units_with_tasks(), master.settings.period,
                                         force=True, workers=1)
     _append_rows(book, S.ISSUED, issued_rows(forms, files), rows.get(S.ISSUED))
-    shown = f"数据文件夹 {out.parent.name}/{out.name}" if ON_SERVER else str(out)  # no server path to clients
-    alert(book, f"已导出 {len(files)} 个单位工作簿到 {shown}。请保存台账（发放记录已更新）。")
+    alert(book, f"已导出 {len(files)} 个单位工作簿到 {_shown(out)}。请保存台账（发放记录已更新）。")
 
 
 @script(**_button("duban_collect", writes_files=True))
@@ -195,12 +198,49 @@ def duban_rates(book: xw.Book) -> None:
 def duban_report(book: xw.Book) -> None:
     """生成报表: the bulletin sheets inside the master (charts are in the `duban report` file)."""
     master, rows = read_master(book)
-    metrics = compute(master)
-    history = history_rows(rows.get(S.HISTORY, []))
-    tables = bulletin(master, metrics, reported_units(history, master.settings.period))
+    metrics, tables = _bulletin(master, rows)
     for name, table in tables.items():
         replace_sheet(book, f"通报-{name}", _safe_block(table_values(table)))
     alert(book, f"已生成通报 {len(tables)} 张表（截至 {metrics.as_of.isoformat()}）。")
+
+
+@script(**_button("duban_tongbao", writes_files=True))
+@guarded("生成通报")
+def duban_tongbao(book: xw.Book) -> None:
+    """生成通报: the Word 通报 (GB/T 9704) in a folder beside the master (classic) or in the data folder (Server)."""
+    master, rows = read_master(book)
+    metrics, tables = _bulletin(master, rows)
+    out = _files_dir(book, master, "生成通报", datadir.period_folder(master.settings.period, "督查通报"), create=True)
+    path = out / f"督查通报_{master.settings.period_label}.docx"
+    write_tongbao(master, metrics, tables, path, force=True)
+    alert(book, f"已生成 Word 通报：{_shown(out)}/{path.name}")
+
+
+@script(**_button("duban_notices", writes_files=True))
+@guarded("生成督办单")
+def duban_notices(book: xw.Book) -> None:
+    """生成督办单: one 督办通知单 per unit with red tasks, in a folder beside the master (classic) or in the
+    data folder (Server); the numbers go into the open book's 督办记录, which staff then save."""
+    master, rows = read_master(book)
+    notices = plan_notices(master, compute(master), rows.get(S.NOTICES, [[]])[1:])
+    if not notices:
+        alert(book, "没有红灯或逾期任务，无需下发督办通知单。")
+        return
+    out = _files_dir(book, master, "生成督办单", datadir.period_folder(master.settings.period, "督办通知单"),
+                     create=True)
+    render_notices(master, notices, out, force=True)
+    now = dt.datetime.now().replace(microsecond=0)
+    _append_rows(book, S.NOTICES, [n.record(now) for n in notices if n.new], rows.get(S.NOTICES))
+    alert(book, f"已生成 {len(notices)} 份督办通知单（{notices[0].code}至{notices[-1].code}）到 {_shown(out)}。"
+                f"反馈期限 {notices[0].reply_by.isoformat()}（只跳过周末，未计法定节假日，请核对）。"
+                "请保存台账（督办记录已更新）。")
+
+
+def _bulletin(master: Any, rows: dict[str, list[list[Any]]]) -> tuple[Any, dict[str, Any]]:
+    """The bulletin's metrics and tables from the open book (its 进展记录 says who reported)."""
+    metrics = compute(master)
+    history = history_rows(rows.get(S.HISTORY, []))
+    return metrics, bulletin(master, metrics, reported_units(history, master.settings.period))
 
 
 def _refuse_errors(master: Any) -> None:
@@ -227,12 +267,17 @@ def _files_dir(book: xw.Book, master: Any, what: str, name: str, create: bool = 
     return folder
 
 
+def _shown(folder: Path) -> str:
+    """Where files went, as the user may be told: no server path goes to a client."""
+    return f"数据文件夹 {folder.parent.name}/{folder.name}" if ON_SERVER else str(folder)
+
+
 def _append_rows(book: xw.Book, sheet_name: str, values: list[list[Any]], existing: list[list[Any]] | None) -> None:
     """Append below the ``existing`` rows (as read_master read them: one read per sheet, not two)."""
     if not values:
         return
     if existing is None:
-        headers = S.ISSUED_COLUMNS if sheet_name == S.ISSUED else S.HISTORY_COLUMNS
+        headers = {S.ISSUED: S.ISSUED_COLUMNS, S.NOTICES: S.NOTICE_COLUMNS}.get(sheet_name, S.HISTORY_COLUMNS)
         replace_sheet(book, sheet_name, [headers])
     next_row = max(len(existing or []), 1) + 1
     write_block(book.sheets[sheet_name], f"A{next_row}", _safe_block(_plain(values)))

@@ -31,6 +31,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from workbook import schema as S
+from workbook.master import default_next_steps
 
 from . import ovba
 from .bookio import STATUS_CELL
@@ -44,6 +45,8 @@ DESCRIPTIONS = {
     "duban_collect": "校验“报送文件”文件夹中各单位发回的文件，通过的汇总进台账（桌面版在台账旁，Server 在数据文件夹；Lite 不可用）",
     "duban_rates": "按“设置”中的截至日期计算完成率、序时进度和红黄绿灯",
     "duban_report": "生成月度督查通报各表（带图表的通报文件请用命令行 duban report）",
+    "duban_tongbao": "生成 Word 督查通报（公文格式），放在“督查通报_期次”文件夹（桌面版在台账旁，Server 在数据文件夹；Lite 不可用）",
+    "duban_notices": "为有红灯或逾期任务的单位生成督办通知单，放在“督办通知单_期次”文件夹，编号记入“督办记录”，请随后保存台账（桌面版在台账旁，Server 在数据文件夹；Lite 不可用）",
 }
 
 
@@ -149,7 +152,7 @@ def build(path: Path = TEMPLATE) -> Path:
             panel.write_string(row, 5, DESCRIPTIONS.get(name, caption), text)
         sheets = [(S.TASKS, S.TASK_COLUMNS), (S.LEADERS, S.LEADER_COLUMNS), (S.UNITS, S.UNIT_COLUMNS),
                   (S.SETTINGS, [S.SETTING_KEY, S.SETTING_VALUE]), (S.HISTORY, S.HISTORY_COLUMNS),
-                  (S.ISSUED, S.ISSUED_COLUMNS)]
+                  (S.ISSUED, S.ISSUED_COLUMNS), (S.NOTICES, S.NOTICE_COLUMNS)]
         for sheet_name, headers in sheets:
             ws = wb.add_worksheet(sheet_name)
             for c, h in enumerate(headers):
@@ -158,13 +161,17 @@ def build(path: Path = TEMPLATE) -> Path:
             ws.freeze_panes(1, 0)
             if sheet_name == S.SETTINGS:
                 for r, key in enumerate([S.S_TITLE, S.S_HEAD, S.S_YEAR, S.S_PERIOD, S.S_AS_OF, S.S_REPORT_DAY,
-                                         S.S_STATUSES, S.S_LAG_RED, S.S_DUE_SOON, S.S_MASTER_ID, S.S_SCHEMA], 1):
+                                         S.S_STATUSES, S.S_LAG_RED, S.S_DUE_SOON, S.S_MASTER_ID, S.S_SCHEMA,
+                                         S.S_ISSUER, S.S_ADDRESSEES, S.S_NEXT_STEPS, S.S_REPLY_DAYS], 1):
                     ws.write_string(r, 0, key)
                 ws.write_string(7, 1, "、".join(S.STATUSES))
                 ws.write_number(8, 1, S.DEFAULT_LAG_RED)
                 ws.write_number(9, 1, S.DEFAULT_DUE_SOON)
                 ws.write_number(6, 1, S.DEFAULT_REPORT_DAY)
                 ws.write_number(11, 1, S.SCHEMA_VERSION)
+                ws.write_string(12, 1, S.DEFAULT_ISSUER)
+                ws.write_string(14, 1, default_next_steps(S.DEFAULT_REPORT_DAY))
+                ws.write_number(15, 1, S.DEFAULT_REPLY_DAYS)
             if sheet_name == S.ISSUED:
                 ws.hide()
         conf = wb.add_worksheet(CONF_SHEET)
