@@ -329,7 +329,8 @@ def test_notice_content(documents):
     table = doc.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["序号", "任务目标", "完成时限", "进展", "督办原因"]
     reasons = [r.cells[4].text for r in table.rows[1:]]
-    assert all(re.fullmatch(r"已超过完成时限\d+天仍未完成|落后序时进度[\d.]+个百分点", x) for x in reasons)
+    assert all(re.fullmatch(r"已超过完成时限\d+天仍未完成|未按期达到节点：.+|落后序时进度[\d.]+个百分点", x)
+               for x in reasons)
     assert any("前将整改措施和推进情况书面反馈" in t and "2026年7月22日" in t for t in texts)
     assert texts[-2:] == [S.DEFAULT_ISSUER, "2026年7月15日"]
 

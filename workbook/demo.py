@@ -19,6 +19,7 @@ from .importer import import_to_file
 from .master import read_master
 from .report import report_from_file
 from .split import split_master, write_unit_workbooks
+from .word.notices import notices_from_file
 
 SAMPLE_SOURCE = "2026年重点工作任务分解方案.txt"
 SAMPLE_YEAR = 2026
@@ -72,7 +73,8 @@ def run_demo(out: Path) -> int:
     units_dir = out / "单位填报表"
     inbox = out / "报送文件"
     checked_dir = out / "校验结果"
-    for folder in (units_dir, inbox, checked_dir, out / "总台账_归档", out / "总台账_备份"):
+    notices_dir = out / "督办通知单_2026年6月"
+    for folder in (units_dir, inbox, checked_dir, notices_dir, out / "总台账_归档", out / "总台账_备份"):
         shutil.rmtree(folder, ignore_errors=True)
 
     print(f"1. 导入分解方案：{source.name}")
@@ -117,10 +119,23 @@ def run_demo(out: Path) -> int:
     print(f"   到期完成率 {overview['到期完成率']:.2%}，总体完成率 {overview['总体完成率']:.2%}，"
           f"逾期 {overview['逾期任务']} 项，红灯 {overview['红灯']} 项 → {report_path.name}")
 
+    print("7. 生成 Word 督查通报（GB/T 9704 公文格式）")
+    word_path = out / "督查通报_2026年6月.docx"
+    report_from_file(master_path, word_path, force=True)
+    print(f"   {word_path.name}（正文 + 附件：逾期及红灯任务清单）")
+
+    print("8. 为有红灯或逾期任务的单位生成督办通知单")
+    notices = notices_from_file(master_path, notices_dir)
+    if notices.notices:
+        print(f"   {len(notices.notices)} 份（{notices.notices[0].code}至{notices.notices[-1].code}），"
+              f"编号记入台账“{S.NOTICES}”表 → {notices_dir.name}/")
+
     print(f"\n演示输出目录：{out.resolve()}")
-    print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.MILESTONES}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY} 及每个单位一张表")
+    print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.MILESTONES}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY}、{S.NOTICES} 及每个单位一张表")
     print(f"  {units_dir.name}/      每个单位一个下发的 .xlsx")
     print(f"  {inbox.name}/        模拟的报送文件（含错误）")
     print(f"  {checked_dir.name}/        校验结果.xlsx 和退回文件（问题单元格已标注）")
-    print(f"  {report_path.name}  月度督查通报")
+    print(f"  {report_path.name}  月度督查通报（工作簿）")
+    print(f"  {word_path.name}  月度督查通报（Word 公文）")
+    print(f"  {notices_dir.name}/  每个红灯单位一份督办通知单")
     return 0
