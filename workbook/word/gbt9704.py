@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from docx import Document
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -223,19 +225,9 @@ class OfficialDocument:
             else:
                 pf.left_indent = Pt(SIZE_4)
             run(p, f"{DASH} ", NUMBER_FONT, SIZE_4)
-            for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
-                r = run(p, "", NUMBER_FONT, SIZE_4)
-                if kind:
-                    el = OxmlElement("w:fldChar")
-                    el.set(qn("w:fldCharType"), kind)
-                elif text == " PAGE ":
-                    el = OxmlElement("w:instrText")
-                    el.set(qn("xml:space"), "preserve")
-                    el.text = text
-                else:
-                    el = OxmlElement("w:t")
-                    el.text = text
-                r._r.append(el)
+            for field in ('<w:fldChar w:fldCharType="begin"/>', '<w:instrText xml:space="preserve"> PAGE </w:instrText>',
+                          '<w:fldChar w:fldCharType="separate"/>', "<w:t>1</w:t>", '<w:fldChar w:fldCharType="end"/>'):
+                p._p.append(parse_xml(f"<w:r {nsdecls('w')}>{_rpr(NUMBER_FONT, SIZE_4)}{field}</w:r>"))
             run(p, f" {DASH}", NUMBER_FONT, SIZE_4)
 
     # ------------------------------------------------------------ elements
@@ -244,10 +236,7 @@ class OfficialDocument:
         """The title, 2号 小标宋, centred, in lines broken where the words allow."""
         p = self._plain(WD_ALIGN_PARAGRAPH.CENTER, TITLE_LINE_PT)
         lines = split_title(text, math.floor(TEXT_WIDTH_PT / (SIZE_2 + CHAR_SPACING_PT)))
-        for i, line in enumerate(lines):
-            r = run(p, line, TITLE_FONT, SIZE_2)
-            if i < len(lines) - 1:
-                r.add_break()
+        run(p, "\n".join(lines), TITLE_FONT, SIZE_2)
 
     def centred(self, text: str, font: str = BODY_FONT, size: float = SIZE_3) -> Paragraph:
         p = self._plain(WD_ALIGN_PARAGRAPH.CENTER)
@@ -331,21 +320,20 @@ class OfficialDocument:
         tbl_pr.insert_element_before(margins, "w:tblLook")
         for col, w in zip(table.columns, widths_mm):
             col.width = Mm(w)
-        line = round(size * 1.5, 1)
+        # Rows as XML, one parse each: python-docx's per-cell proxies take seconds for a long attachment.
+        line = round(size * 1.5 * 20)
+        widths = [round(w / 25.4 * 1440) for w in widths_mm]
         for r, values in enumerate([list(headers)] + [list(v) for v in rows]):
-            row = table.add_row()
-            tr_pr = row._tr.get_or_add_trPr()
-            _child(tr_pr, "w:cantSplit")
-            if r == 0:
-                _child(tr_pr, "w:tblHeader")
-            for c, (cell, value) in enumerate(zip(row.cells, values)):
-                cell.width = Mm(widths_mm[c])
-                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-                p = cell.paragraphs[0]
-                pf = p.paragraph_format
-                pf.first_line_indent, pf.line_spacing = Pt(0), Pt(line)
-                pf.alignment = (WD_ALIGN_PARAGRAPH.CENTER if r == 0 or c in centred else WD_ALIGN_PARAGRAPH.LEFT)
-                run(p, "" if value is None else str(value), HEADING_FONT if r == 0 else BODY_FONT, size)
+            font = HEADING_FONT if r == 0 else BODY_FONT
+            cells = "".join(
+                f'<w:tc><w:tcPr><w:tcW w:w="{widths[c]}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                f'<w:p><w:pPr><w:spacing w:line="{line}" w:lineRule="exact"/>'
+                f'<w:ind w:firstLine="0" w:firstLineChars="0"/>'
+                f'<w:jc w:val="{"center" if r == 0 or c in centred else "left"}"/></w:pPr>'
+                f'{_run_xml("" if value is None else str(value), font, size)}</w:p></w:tc>'
+                for c, value in enumerate(values))
+            header = "<w:tblHeader/>" if r == 0 else ""
+            table._tbl.append(parse_xml(f"<w:tr {nsdecls('w')}><w:trPr><w:cantSplit/>{header}</w:trPr>{cells}</w:tr>"))
         return table
 
     def save(self, path: Path) -> None:
@@ -363,13 +351,27 @@ class OfficialDocument:
 
 
 def run(p: Paragraph, text: str, font: str, size: float) -> Any:
-    """A run with its font named for every script (East Asian included) and its size."""
-    r = p.add_run(text)
-    rpr = r._r.get_or_add_rPr()
-    set_fonts(rpr, font)
-    r.font.size = Pt(size)
-    _child(rpr, "w:szCs").set(qn("w:val"), str(round(size * 2)))
+    """Append a run with its font named for every script (East Asian included) and its size;
+    a line feed in ``text`` becomes a line break."""
+    r = parse_xml(_run_xml(text, font, size, nsdecls("w")))
+    p._p.append(r)
     return r
+
+
+def _rpr(font: str, size: float) -> str:
+    font = escape(font, {'"': "&quot;"})
+    half_points = round(size * 2)
+    return (f'<w:rPr><w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}"/>'
+            f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>')
+
+
+def _run_xml(text: str, font: str, size: float, namespaces: str = "") -> str:
+    text = _CONTROL.sub("", text)
+    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n"))
+    return f"<w:r{' ' + namespaces if namespaces else ''}>{_rpr(font, size)}{lines}</w:r>"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML
 
 
 def set_fonts(rpr: Any, font: str) -> None:
