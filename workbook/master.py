@@ -9,17 +9,14 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import require_safe_xml
 from . import schema as S
 from .findings import DubanError, Report
 from .language.deadlines import deadline_or_none
-from .language.text import cell_text, is_blank, to_date
+from .language.text import cell_text, col_letter, is_blank, to_date
 from .language.units import UnitDirectory, join_units, unit_kind
 from .milestones import Milestone, by_task, milestone_rows
 from .ooxml.lock import DEFAULT_WAIT, MasterLock, ensure_not_open
@@ -35,13 +32,15 @@ from .ooxml.safe_write import (
     sha256_file,
 )
 from .ooxml.sheetpatch import SheetEdits, patch_workbook
-from .ooxml.styles import print_setup, write_table
 from .ooxml.xlsx_reader import open_book, sheet_rows
 from .sources.decomposition import (
     Decomposition,
     main_target_expression,
     place_main_targets,
 )
+
+if TYPE_CHECKING:  # openpyxl is imported only where a master is written or edited: reading stays fast
+    from openpyxl import Workbook
 
 
 @dataclass
@@ -128,7 +127,7 @@ class Master:
         return d
 
     def cell(self, task: dict[str, Any], column: str) -> str:
-        letter = self.columns.get(column) or get_column_letter(S.TASK_COLUMNS.index(column) + 1)
+        letter = self.columns.get(column) or col_letter(S.TASK_COLUMNS.index(column) + 1)
         return f"{letter}{task['_row']}"
 
     def lead_units(self, task: dict[str, Any]) -> list[str]:
@@ -225,7 +224,7 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
     for row, m in enumerate(milestones, start=2):
         m["_row"] = row
     return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, milestones=milestones,
-                  columns={c: get_column_letter(i) for i, c in enumerate(S.TASK_COLUMNS, start=1)})
+                  columns={c: col_letter(i) for i, c in enumerate(S.TASK_COLUMNS, start=1)})
 
 
 def _count_leaders(leaders: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> None:
@@ -246,6 +245,10 @@ TASK_WRAP = (S.TEXT, S.LEAD, S.SUPPORT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S
 
 def master_workbook(master: Master) -> Workbook:
     """A fresh, formatted openpyxl workbook holding ``master``."""
+    from openpyxl import Workbook
+
+    from .ooxml.styles import print_setup, write_table
+
     wb = Workbook()
     ws = wb.active
     ws.title = S.TASKS
@@ -255,12 +258,12 @@ def master_workbook(master: Master) -> Workbook:
                             max_col=S.TASK_COLUMNS.index(S.DUE) + 1):
         row[0].number_format = "yyyy-mm-dd"
     for col in (S.RATE,):
-        letter = get_column_letter(S.TASK_COLUMNS.index(col) + 1)
+        letter = col_letter(S.TASK_COLUMNS.index(col) + 1)
         for r in range(2, last + 1):
             ws[f"{letter}{r}"].number_format = "0.00%"
     _master_validations(ws, master.settings, max(last, 2))
-    light_fills(ws, f"{get_column_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}2:"
-                    f"{get_column_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}{max(last, 2) + 1000}")
+    light_fills(ws, f"{col_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}2:"
+                    f"{col_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}{max(last, 2) + 1000}")
     print_setup(ws, "1:1")
 
     ws = wb.create_sheet(S.MILESTONES)
@@ -301,8 +304,10 @@ def light_fills(ws: Any, ref: str) -> None:
 
 
 def _master_validations(ws: Any, settings: Settings, last: int) -> None:
-    status_col = get_column_letter(S.TASK_COLUMNS.index(S.STATUS) + 1)
-    progress_col = get_column_letter(S.TASK_COLUMNS.index(S.PROGRESS) + 1)
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    status_col = col_letter(S.TASK_COLUMNS.index(S.STATUS) + 1)
+    progress_col = col_letter(S.TASK_COLUMNS.index(S.PROGRESS) + 1)
     dv = DataValidation(type="list", formula1='"' + ",".join(settings.statuses) + '"', allow_blank=True)
     dv.add(f"{status_col}2:{status_col}{last}")
     ws.add_data_validation(dv)
@@ -499,7 +504,7 @@ def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,
             report.add("column-missing", f"“{sheet}”表缺少“{col}”列", "error", file=file, sheet=sheet, cell="A1")
         return [], {}
     header = [cell_text(h) for h in rows[0]]
-    columns = {h: get_column_letter(i) for i, h in enumerate(header, start=1) if h}
+    columns = {h: col_letter(i) for i, h in enumerate(header, start=1) if h}
     for col in required:
         if col not in columns:
             report.add("column-missing", f"“{sheet}”表缺少“{col}”列", "error", file=file, sheet=sheet, cell="A1")
@@ -550,6 +555,8 @@ def _number(value: Any, default: Any, kind: type) -> Any:
 def open_master_for_edit(path: Path) -> Workbook:
     """The master as an editable openpyxl workbook (formatting kept)."""
     require_safe_xml()
+    from openpyxl import load_workbook
+
     try:
         return load_workbook(path)
     except Exception as exc:

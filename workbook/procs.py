@@ -13,12 +13,25 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable
 
 _POLL_SECONDS = 0.5
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+def process_pool(workers: int, setup: Callable[..., None] | None = None,
+                 args: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
+    """A pool whose workers end with this process; ``setup(*args)`` runs once in each worker.
+
+    What every task needs (validation's master context) goes through ``setup`` once per
+    worker, not with every task: sent with each chunk, it cost more than the work itself.
+    """
+    return ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(os.getpid(), setup, args))
+
+
+def _start_worker(parent: int, setup: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
+    _die_with_parent(parent)
+    if setup is not None:
+        setup(*args)
 
 
 def _die_with_parent(parent: int) -> None:

@@ -566,17 +566,26 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def _validate_star(args: tuple[Path, Context]) -> Submission:
-    return validate_file(*args)
-
-
 def iter_validate(files: list[Path], ctx: Context, workers: int = 1) -> Iterator[Submission]:
     if workers <= 1 or len(files) < 8:
         for f in files:
             yield validate_file(f, ctx)
         return
-    with process_pool(workers) as pool:
-        yield from pool.map(_validate_star, [(f, ctx) for f in files], chunksize=8)
+    with process_pool(workers, _set_worker_context, (ctx,)) as pool:
+        yield from pool.map(_validate_in_worker, files, chunksize=max(1, min(32, len(files) // (workers * 8))))
+
+
+_WORKER_CONTEXT: Context | None = None
+
+
+def _set_worker_context(ctx: Context) -> None:
+    global _WORKER_CONTEXT
+    _WORKER_CONTEXT = ctx
+
+
+def _validate_in_worker(path: Path) -> Submission:
+    assert _WORKER_CONTEXT is not None
+    return validate_file(path, _WORKER_CONTEXT)
 
 
 def mark_superseded(subs: list[Submission]) -> None:
