@@ -184,6 +184,33 @@ def test_paragraph_text_with_division_of_labour(tmp_path):
     assert [u.name for u in second.lead] == ["县人社局"] and [u.name for u in second.support] == ["县财政局"]
 
 
+def test_paragraph_remarks_after_the_lead_units(tmp_path):
+    """``（县发改局牵头落实）`` names the lead; ``…分别牵头`` after a unit list is a note, not part of a name."""
+    src = tmp_path / "分解意见.txt"
+    src.write_text("一、农业农村\n1.建设高标准农田2万亩。（县农业农村局、县水利局牵头落实）\n", encoding="utf-8")
+    (first,) = _tasks(src)
+    assert [u.name for u in first.lead] == ["县农业农村局", "县水利局"] and not first.support
+    src.write_text("1.农村居民收入增长7%。\n责任单位：县农业农村局、县人社局分别牵头\n2.粮食产量稳定。\n"
+                   "责任单位：县农业农村局\n", encoding="utf-8")
+    second, third = _tasks(src)
+    assert [(u.name, u.note) for u in second.lead] == [("县农业农村局", ""), ("县人社局", "分别牵头")]
+    assert [u.name for u in third.lead] == ["县农业农村局"]
+
+
+def test_paragraph_schedule_block_gives_milestones(tmp_path):
+    """A task's 进度安排 written as a block of period lines under its labels; 落实情况 below is not the plan."""
+    src = tmp_path / "民生实事.txt"
+    src.write_text("城区公厕改造提升工程\n牵头单位：县城管局\n配合单位：县财政局\n进度安排\n"
+                   "  一季度：完成选址。\n  上半年计划：完成招标\n  第四季度工作安排：全部建成投用。\n"
+                   "落实情况\n  一季度：已完成选址。\n", encoding="utf-8")
+    (task,) = _tasks(src)
+    assert task.deadline_text == "一季度：完成选址。；上半年：完成招标；第四季度：全部建成投用。"
+    master, _ = import_decomposition(src, 2026)
+    steps = master.steps_of(master.tasks[0][S.TASK_ID])
+    assert [(s.when, s.due.isoformat()) for s in steps] == [
+        ("一季度", "2026-03-31"), ("上半年", "2026-06-30"), ("第四季度", "2026-12-31")]
+
+
 # ---------------------------------------------------------------- column mapping
 
 
@@ -194,12 +221,22 @@ def test_lead_and_responsible_columns(tmp_path):
     assert [u.name for u in task.lead] == ["县发改局"] and [u.name for u in task.support] == ["各乡镇"]
 
 
-@pytest.mark.parametrize("task_header", ["实事内容", "工程名称", "项目名称", "主要任务", "任务内容", "民生实事"])
+@pytest.mark.parametrize("task_header", ["实事内容", "工程名称", "项目名称", "主要任务", "任务内容", "民生实事",
+                                         "2022年预期目标"])
 def test_task_headers_of_other_places(tmp_path, task_header):
     src = tmp_path / "表.txt"
     src.write_text(f"序号\t{task_header}\t责任单位\t办结时限\n1\t建成敬老院\t县民政局\t9月底\n", encoding="utf-8")
     (task,) = _tasks(src)
     assert task.text == "建成敬老院" and [u.name for u in task.lead] == ["县民政局"] and task.deadline_text == "9月底"
+
+
+def test_leader_and_support_labels_of_paragraphs(tmp_path):
+    src = tmp_path / "重点工作.txt"
+    src.write_text("1.新增城镇就业5000人。\n牵头负责领导：王五。\n牵头责任单位：市人社局。\n"
+                   "协同责任单位：市财政局、市教育局。\n", encoding="utf-8")
+    (task,) = _tasks(src)
+    assert task.leader == "王五" and [u.name for u in task.lead] == ["市人社局"]
+    assert [u.name for u in task.support] == ["市财政局", "市教育局"]
 
 
 def test_columns_override(tmp_path):

@@ -31,7 +31,7 @@ _ANY_LABEL = re.compile(_BOUNDARY + r"([^\s:：;；,，。()（）]{2,8})\s*[:�
 # the division of labour written as a phrase.
 _DIVISION_LABELS = ("部门分工", "责任分工", "任务分工", "分工")
 _DIVISION = re.compile(r"[(（]([^()（）]*牵头[^()（）]*)[)）]\s*[。.]?$")
-_LEAD_WORD = re.compile(r"(?:牵头负责|牵头)$")
+_LEAD_WORD = re.compile(r"牵头(?:负责|落实|推进|实施|办理)?$")  # (市经信委牵头落实) 包头 2011
 _SUPPORT_WORD = re.compile(r"(?:按职责分工负责|按职责分工落实|按职能分工负责|分别负责|配合|参与|协助|协同|负责)$")
 _NUMBER = re.compile(
     r"^(?P<n>[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十百]+[)）]、?"
@@ -39,6 +39,17 @@ _NUMBER = re.compile(
 )
 TASK_HEADER = "任务"
 SERIAL_HEADER = "序号"
+# A schedule written as a block under the task's labels (光明新区 2017):
+#     进度安排
+#       第一季度工作进展: 完成设计招标工作。
+#       第二季度工作进展:完成设计方案,编制概预算。
+# The heading is a deadline label standing alone; each line under it is a dated step,
+# kept as the period it names and the step as written (第一季度：完成设计招标工作。),
+# the way a period column (一季度目标) is read. The block ends at the first other line
+# (落实情况, which reports progress and is not the plan).
+_SCHEDULE_HEADINGS = frozenset(SYNONYMS[S.DEADLINE_TEXT])
+_SCHEDULE_STEP = re.compile(r"^(?P<period>第?[一二三四1-4]季度|[上下]半年|\d{1,2}月(?:份|底|末)?|年中|年底)"
+                            r"[^:：]{0,6}[:：]\s*(?P<step>\S.*)$")
 
 
 def split_labels(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -59,8 +70,19 @@ def split_labels(text: str) -> tuple[str, list[tuple[str, str]]]:
         if label in _DIVISION_LABELS:
             parts += _division(value)
         elif label in _LABEL_WORDS:
-            parts.append((label, value))
+            parts.append((label, _lead_remark(label, value)))
     return head, parts
+
+
+# 责任单位:市人力社保局、市农业农村局分别牵头 (丽水 2023): the remark after the units is a note, kept
+# in brackets so that the unit list reads it as one (市农业农村局（分别牵头）).
+_LEAD_REMARK = re.compile(r"(?<=[^\s、,，;；])(分别牵头|共同牵头|牵头)$")
+_UNIT_LABELS = frozenset(SYNONYMS[LEAD_PRIMARY] + SYNONYMS[LEAD_OTHER])
+
+
+def _lead_remark(label: str, value: str) -> str:
+    m = _LEAD_REMARK.search(value) if label in _UNIT_LABELS else None
+    return f"{value[: m.start()]}（{m.group(1)}）" if m else value
 
 
 def _trim(value: str) -> str:
@@ -94,9 +116,19 @@ def paragraph_table(lines: list[tuple[str, int]], name: str) -> SourceTable:
     labels: list[str] = []
     pending: list[dict] = []  # rows in document order: a block, or a plain line
     current: dict | None = None
+    schedule: str | None = None  # the heading of the open schedule block of ``current``
     for raw, number in lines:
         text = normalise_text(raw)
         if not text:
+            continue
+        if schedule and current is not None and (step := _SCHEDULE_STEP.match(text)):
+            current["parts"].append((schedule, f"{step.group('period')}：{step.group('step')}"))
+            continue
+        schedule = None
+        if current is not None and current["parts"] and text.rstrip(":：") in _SCHEDULE_HEADINGS:
+            schedule = text.rstrip(":：")
+            if schedule not in labels:
+                labels.append(schedule)
             continue
         head, parts = split_labels(text)
         m = _NUMBER.match(head) if head else None
