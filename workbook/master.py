@@ -116,19 +116,34 @@ class Master:
     columns: dict[str, str] = field(default_factory=dict)  # header → column letter
     read_report: Report = field(default_factory=Report)
     milestones: list[dict[str, Any]] = field(default_factory=list)  # rows of 时间节点
+    # 台账状态 rows (the decomposition as last recorded); None when the master has no such sheet yet.
+    state: list[dict[str, Any]] | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)  # rows of 调整记录
+    sheet_names: tuple[str, ...] = ()  # the master sheets the book has (as read)
     _by_unit: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
+    _directory: UnitDirectory | None = field(default=None, repr=False, compare=False)
     _steps: dict[str, list[Milestone]] | None = field(default=None, repr=False, compare=False)
 
     def directory(self) -> UnitDirectory:
-        d = UnitDirectory()
-        for u in self.units:
-            aliases = [a for a in str(u.get(S.UNIT_ALIASES) or "").replace("，", "、").split("、") if a]
-            d.add(u[S.UNIT_NAME], *aliases)
-        return d
+        """The units of 单位 with their aliases (built on first use)."""
+        if self._directory is None:
+            self._directory = UnitDirectory()
+            for u in self.units:
+                aliases = [a for a in str(u.get(S.UNIT_ALIASES) or "").replace("，", "、").split("、") if a]
+                self._directory.add(u[S.UNIT_NAME], *aliases)
+        return self._directory
 
     def cell(self, task: dict[str, Any], column: str) -> str:
         letter = self.columns.get(column) or col_letter(S.TASK_COLUMNS.index(column) + 1)
         return f"{letter}{task['_row']}"
+
+    @staticmethod
+    def cancelled(task: dict[str, Any]) -> bool:
+        """A task the office cancelled (完成状态 已撤销): it drops out of forms, rates and lights."""
+        return cell_text(task.get(S.STATUS)) == S.STATUS_CANCELLED
+
+    def active_tasks(self) -> list[dict[str, Any]]:
+        return [t for t in self.tasks if not self.cancelled(t)]
 
     def lead_units(self, task: dict[str, Any]) -> list[str]:
         return [u for u in cell_text(task.get(S.LEAD)).split("、") if u]
@@ -147,10 +162,10 @@ class Master:
         return self._steps.get(task_id, [])
 
     def tasks_of(self, unit: str) -> list[dict[str, Any]]:
-        """The tasks ``unit`` leads, in master order (an index is built on first use)."""
+        """The tasks ``unit`` leads and that are not cancelled, in master order (indexed on first use)."""
         if self._by_unit is None:
             self._by_unit = {}
-            for t in self.tasks:
+            for t in self.active_tasks():
                 for u in self.lead_units(t):
                     self._by_unit.setdefault(u, []).append(t)
         return self._by_unit.get(unit, [])
@@ -223,8 +238,16 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
     _count_leaders(leaders, tasks)
     for row, m in enumerate(milestones, start=2):
         m["_row"] = row
-    return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, milestones=milestones,
-                  columns={c: col_letter(i) for i, c in enumerate(S.TASK_COLUMNS, start=1)})
+    master = Master(settings=settings, tasks=tasks, leaders=leaders, units=units, milestones=milestones,
+                    columns={c: col_letter(i) for i, c in enumerate(S.TASK_COLUMNS, start=1)})
+    master.state = [dict(zip(S.STATE_COLUMNS, state_row(t)), _row=r) for r, t in enumerate(tasks, start=2)]
+    return master
+
+
+def state_row(task: dict[str, Any]) -> list[Any]:
+    """A task's row of 台账状态: its decomposition columns (完成状态 only when 已撤销)."""
+    return [cell_text(task.get(c)) if c == S.STATUS and Master.cancelled(task) else
+            None if c == S.STATUS else task.get(c) for c in S.STATE_COLUMNS]
 
 
 def _count_leaders(leaders: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> None:
@@ -285,12 +308,35 @@ def master_workbook(master: Master) -> Workbook:
                 {S.SETTING_KEY: 24, S.SETTING_VALUE: 60}, wrap=[S.SETTING_VALUE], filter=False)
     ws = wb.create_sheet(S.HISTORY)
     write_table(ws, S.HISTORY_COLUMNS, [], {c: 14 for c in S.HISTORY_COLUMNS})
-    ws = wb.create_sheet(S.ISSUED)
-    write_table(ws, S.ISSUED_COLUMNS, [], {c: 18 for c in S.ISSUED_COLUMNS})
-    ws.sheet_state = "hidden"
+    add_sheet(wb, S.CHANGES)
+    add_sheet(wb, S.ISSUED)
     ws = wb.create_sheet(S.NOTICES)
     write_table(ws, S.NOTICE_COLUMNS, [], {c: 16 for c in S.NOTICE_COLUMNS})
+    add_sheet(wb, S.STATE, [state_row(t) for t in master.tasks])
+    add_sheet(wb, S.ISSUED_CONTENT)
     return wb
+
+
+# Sheets duban adds to a master made before they existed: columns, widths, wrapped columns, hidden.
+SHEET_LAYOUTS: dict[str, tuple[list[str], dict[str, float], tuple[str, ...], bool]] = {
+    S.CHANGES: (S.CHANGE_COLUMNS, {S.CH_TIME: 17, S.CH_PERIOD: 9, S.TASK_ID: 11, S.CH_KIND: 13, S.CH_OLD: 36,
+                                   S.CH_NEW: 36, S.CH_APPROVAL: 20, S.NOTE: 30}, (S.CH_OLD, S.CH_NEW, S.NOTE), False),
+    S.ISSUED: (S.ISSUED_COLUMNS, {c: 18 for c in S.ISSUED_COLUMNS}, (), True),
+    S.STATE: (S.STATE_COLUMNS, {c: 14 for c in S.STATE_COLUMNS}, (), True),
+    S.ISSUED_CONTENT: (S.ISSUED_CONTENT_COLUMNS, {c: 14 for c in S.ISSUED_CONTENT_COLUMNS}, (), True),
+}
+
+
+def add_sheet(wb: Workbook, name: str, rows: list[list[Any]] = ()) -> Any:
+    """Add one of :data:`SHEET_LAYOUTS` to an openpyxl workbook, formatted like every master sheet."""
+    from .ooxml.styles import write_table
+
+    columns, widths, wrap, hidden = SHEET_LAYOUTS[name]
+    ws = wb.create_sheet(name)
+    write_table(ws, columns, rows, widths, wrap=wrap)
+    if hidden:
+        ws.sheet_state = "hidden"
+    return ws
 
 
 def light_fills(ws: Any, ref: str) -> None:
@@ -308,7 +354,9 @@ def _master_validations(ws: Any, settings: Settings, last: int) -> None:
 
     status_col = col_letter(S.TASK_COLUMNS.index(S.STATUS) + 1)
     progress_col = col_letter(S.TASK_COLUMNS.index(S.PROGRESS) + 1)
-    dv = DataValidation(type="list", formula1='"' + ",".join(settings.statuses) + '"', allow_blank=True)
+    # The office may also cancel a task here (已撤销); units choose only from 状态词表.
+    dv = DataValidation(type="list", formula1='"' + ",".join((*settings.statuses, S.STATUS_CANCELLED)) + '"',
+                        allow_blank=True)
     dv.add(f"{status_col}2:{status_col}{last}")
     ws.add_data_validation(dv)
     dv = DataValidation(type="whole", operator="between", formula1="0", formula2="100", allow_blank=True)
@@ -367,9 +415,35 @@ class MasterTransaction:
             self._sha256, self._settings = self._master.sha256, self._master.settings
         return self._master
 
-    def patch(self, edits: dict[str, SheetEdits]) -> None:
-        """Change only the given cells and rows; every other part of the file is copied byte for byte."""
-        self.write(lambda tmp: patch_workbook(self.path, tmp, edits))
+    def patch(self, edits: dict[str, SheetEdits], prepare: Callable[[Workbook], None] | None = None) -> None:
+        """Change only the given cells and rows; every other part of the file is copied byte for byte.
+
+        A sheet of :data:`SHEET_LAYOUTS` the master lacks (one made before it existed) is added
+        first through openpyxl, and so is whatever ``prepare(workbook)`` does (sheets of its
+        own, e.g. the per-unit sheets): all in the same atomic write.
+        """
+        missing = [n for n in edits if n in SHEET_LAYOUTS and n not in self.sheet_names()]
+        if not missing and prepare is None:
+            self.write(lambda tmp: patch_workbook(self.path, tmp, edits))
+            return
+
+        def add_then_patch(tmp: Path) -> None:
+            wb = open_master_for_edit(self.path)
+            for name in missing:
+                add_sheet(wb, name)
+            if prepare is not None:
+                prepare(wb)
+            staged = tmp.with_name(tmp.name + ".sheets")
+            try:
+                wb.save(staged)
+                patch_workbook(staged, tmp, edits)
+            finally:
+                staged.unlink(missing_ok=True)
+
+        self.write(add_then_patch)
+
+    def sheet_names(self) -> list[str]:
+        return list(open_book(self.path).sheet_names) if self.path.exists() else []
 
     def save(self, wb: Workbook) -> None:
         """Replace the master with an openpyxl workbook (only for changes a cell patch cannot make)."""
@@ -457,7 +531,7 @@ def read_master(path: Path) -> Master:
         raise DubanError(f"找不到台账文件：{path}")
     digest = sha256_file(path)
     book = open_book(path)
-    wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.MILESTONES)
+    wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.MILESTONES, S.STATE, S.CHANGES)
     master = master_from_rows({n: sheet_rows(book, n) for n in wanted if n in book.sheet_names}, path.name)
     master.path, master.sha256 = path, digest
     return master
@@ -493,8 +567,15 @@ def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "") -> Mast
     # 时间节点 is optional: a master made before milestones existed has none.
     milestones = _read_table(sheets[S.MILESTONES], S.MILESTONES, name, report,
                              required=S.MILESTONE_COLUMNS)[0] if sheets.get(S.MILESTONES) else []
+    # 台账状态 and 调整记录 are optional too (a master made before them has neither). An empty
+    # 台账状态 (the template's, under sheets copied in from elsewhere) has recorded nothing yet.
+    state = _read_table(sheets[S.STATE], S.STATE, name, report, required=[S.TASK_ID])[0] \
+        if sheets.get(S.STATE) else None
+    state = state or None
+    changes = _read_table(sheets[S.CHANGES], S.CHANGES, name, report, required=S.CHANGE_COLUMNS[:6])[0] \
+        if sheets.get(S.CHANGES) else []
     return Master(settings=settings, tasks=tasks, leaders=leaders, units=units, columns=columns,
-                  read_report=report, milestones=milestones)
+                  read_report=report, milestones=milestones, state=state, changes=changes, sheet_names=tuple(sheets))
 
 
 def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,

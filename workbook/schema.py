@@ -17,7 +17,10 @@ HISTORY = "进展记录"
 ISSUED = "发放记录"
 MILESTONES = "时间节点"
 NOTICES = "督办记录"
-MASTER_SHEETS = (TASKS, LEADERS, UNITS, SETTINGS, HISTORY, ISSUED, MILESTONES, NOTICES)
+CHANGES = "调整记录"  # visible: the change log of the decomposition (staff fill 批复文号 and 备注)
+STATE = "台账状态"  # hidden: the decomposition as last recorded, to see what changed since
+ISSUED_CONTENT = "发放内容"  # hidden: the locked cells of every unit workbook issued this period
+MASTER_SHEETS = (TASKS, LEADERS, UNITS, SETTINGS, HISTORY, ISSUED, MILESTONES, NOTICES, CHANGES, STATE, ISSUED_CONTENT)
 
 # Columns of 任务分解, in order. The first block comes from the published
 # decomposition, the second is tracking filled by collection.
@@ -106,6 +109,9 @@ STATUS_ON_TRACK = "序时推进"
 STATUS_BEHIND = "滞后"
 STATUS_NOT_STARTED = "未启动"
 STATUSES = (STATUS_DONE, STATUS_ON_TRACK, STATUS_BEHIND, STATUS_NOT_STARTED)
+# Set by the office, never by a unit: the task is cancelled (its row stays, the reason goes in 备注).
+# A cancelled task drops out of unit workbooks, rates, lights and the 未报送 count.
+STATUS_CANCELLED = "已撤销"
 
 DEFAULT_LAG_RED = 20
 DEFAULT_DUE_SOON = 15
@@ -119,6 +125,7 @@ DEFAULT_REPLY_DAYS = 5
 HISTORY_COLUMNS = [
     "填报期", "单位", TASK_ID, STATUS, PROGRESS, ACTUAL, NARRATIVE, PROBLEMS, NEXT_STEPS,
     "填报人", "联系电话", "填报日期", "来源文件", "文件SHA256", "接收时间",
+    "发放版本",  # which issue of the period the file was (1, 2, …): a newer version's answer wins
 ]
 
 # 发放记录: what was issued to each unit, so collection can check returned files
@@ -127,6 +134,47 @@ ISSUED_COLUMNS = ["填报期", "单位", "摘要SHA256", "任务编号列表", "
 
 # 督办记录: every 督办通知单 number issued, so a number is never given twice.
 NOTICE_COLUMNS = ["督办编号", "年度", "序号", "单位", "任务编号列表", "截至日期", "反馈期限", "生成时间", "文件名"]
+
+# 发放内容: the locked cells of each issued workbook, for the current period only, so a returned
+# file whose digest no longer matches can be compared cell by cell with what was issued. One row
+# per issued digest: 锁定内容 is the JSON of the locked rows exactly as the digest covers them
+# (form.locked_payload; split into parts of at most ISSUED_CONTENT_PART characters, 分段 1, 2, …),
+# so the record can be checked against the digest 发放记录 holds.
+ISSUED_CONTENT_COLUMNS = ["填报期", "单位", "摘要SHA256", "分段", "锁定内容"]
+ISSUED_CONTENT_PART = 30000  # characters a cell holds (Excel's limit is 32,767)
+
+# 台账状态: each task's decomposition columns as last recorded (by duban check --fix, or when
+# unit workbooks are issued). A task is never removed from it, so a deleted row is seen and a
+# task ID is never given twice. 完成状态 holds only 已撤销.
+STATE_COLUMNS = [TASK_ID, TEXT, LEAD, SUPPORT, LEADER, DEADLINE_TEXT, TARGET, STATUS, NOTE]
+
+# 调整记录: one row per change, written by duban (时间 … 新内容), 批复文号 and 备注 filled by staff.
+CH_TIME = "时间"
+CH_PERIOD = "填报期"  # the reporting period during which the change was made (for the bulletin)
+CH_KIND = "调整类型"
+CH_OLD = "原内容"
+CH_NEW = "新内容"
+CH_APPROVAL = "批复文号"
+CHANGE_COLUMNS = [CH_TIME, CH_PERIOD, TASK_ID, CH_KIND, CH_OLD, CH_NEW, CH_APPROVAL, NOTE]
+KIND_ADDED = "新增"
+KIND_REVISED = "内容修订"
+KIND_EXTENDED = "延期"
+KIND_RESCHEDULED = "调整时限"  # 完成时限 changed without a later date (earlier, or only reworded)
+KIND_LEAD = "调整牵头单位"
+KIND_SUPPORT = "调整配合单位"
+KIND_LEADER = "调整分管领导"
+KIND_CANCELLED = "撤销"
+KIND_RESTORED = "恢复"  # 已撤销 taken back
+CHANGE_KINDS = (KIND_ADDED, KIND_REVISED, KIND_EXTENDED, KIND_RESCHEDULED, KIND_LEAD, KIND_SUPPORT, KIND_LEADER,
+                KIND_CANCELLED, KIND_RESTORED)
+
+
+# The columns duban writes in each sheet, in order (a sheet is read and written by its header row).
+SHEET_COLUMNS = {
+    TASKS: TASK_COLUMNS, MILESTONES: MILESTONE_COLUMNS, LEADERS: LEADER_COLUMNS, UNITS: UNIT_COLUMNS,
+    SETTINGS: [SETTING_KEY, SETTING_VALUE], HISTORY: HISTORY_COLUMNS, ISSUED: ISSUED_COLUMNS,
+    NOTICES: NOTICE_COLUMNS, CHANGES: CHANGE_COLUMNS, STATE: STATE_COLUMNS, ISSUED_CONTENT: ISSUED_CONTENT_COLUMNS,
+}
 
 
 def task_id(year: int, serial: int) -> str:
