@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from . import changes as C
 from . import schema as S
 from .findings import Report
 from .language.deadlines import DeadlineError, deadline_or_none, parse_deadline
@@ -22,6 +23,7 @@ def check_master(master: Master) -> Report:
     _check_deadlines(master, report, file)
     _check_milestones(master, report, file)
     _check_leaders(master, report, file)
+    _check_changes(master, report, file)
     if not master.settings.period.startswith(str(master.settings.year)):
         report.add("period-outside-year", f"当前填报期 {master.settings.period} 不在计划年度 {master.settings.year} 内",
                    "warning", file=file, sheet=S.SETTINGS)
@@ -37,6 +39,7 @@ def _check_ids(master: Master, report: Report, file: str) -> None:
     serials: Counter[int] = Counter()
     ids = Counter(cell_text(t.get(S.TASK_ID)) for t in master.tasks)
     reported_ids: set[str] = set()
+    next_id: str | None = None
     for t in master.tasks:
         serial = t.get(S.SERIAL)
         try:
@@ -50,8 +53,10 @@ def _check_ids(master: Master, report: Report, file: str) -> None:
             report.add("serial-invalid", f"序号“{cell_text(serial)}”不是正整数", **_where(master, t, S.SERIAL, file))
         tid = cell_text(t.get(S.TASK_ID))
         if not tid:
-            report.add("id-missing", "任务编号为空：每项任务需要唯一、不再复用的编号（如 2026-001）",
-                       **_where(master, t, S.TASK_ID, file))
+            if next_id is None:
+                next_id = C.next_ids(master)[0]
+            report.add("id-missing", "任务编号为空：每项任务需要唯一、不再复用的编号（duban check --fix 自动编号）",
+                       suggestion=next_id, **_where(master, t, S.TASK_ID, file))
         elif ids[tid] > 1 and tid not in reported_ids:
             reported_ids.add(tid)
             report.add("id-duplicate", f"任务编号 {tid} 出现 {ids[tid]} 次", **_where(master, t, S.TASK_ID, file))
@@ -80,8 +85,9 @@ def _check_units(master: Master, report: Report, file: str) -> None:
                     report.add("unit-unnormalised", f"单位名称“{name}”不规范，应写作“{canonical}”", "warning",
                                suggestion=canonical, **_where(master, t, column, file))
                 else:
-                    closest = directory.closest(name) or ""
-                    report.add("unit-unknown", f"单位“{name}”不在“单位”表中", severity,
+                    closest = "、".join(directory.closest_names(name))
+                    report.add("unit-unknown", f"单位“{name}”不在“单位”表中：如是新单位，请在“单位”表中添加"
+                               "（或运行 duban check --fix --add-units）", severity,
                                suggestion=closest, **_where(master, t, column, file))
 
 
@@ -119,7 +125,7 @@ def _check_milestones(master: Master, report: Report, file: str) -> None:
         deadline = deadline_or_none(t.get(S.DEADLINE_TEXT), master.settings.year)
         written = [step.due for step in deadline.milestones] if deadline else []
         kept = [m.due for m in master.steps_of(cell_text(t.get(S.TASK_ID)))]
-        if written and written != kept:
+        if written and written != kept and cell_text(t.get(S.TASK_ID)):  # a row without an ID: id-missing says it
             shown = "、".join(f"{d.month}月{d.day}日" for d in written)
             report.add("milestone-mismatch", f"完成时限“{cell_text(t.get(S.DEADLINE_TEXT))}”列出的时间节点（{shown}）"
                        f"与“{S.MILESTONES}”表不一致，请核对该表中 {cell_text(t.get(S.TASK_ID))} 的行", "warning",
@@ -154,12 +160,14 @@ def _check_leaders(master: Master, report: Report, file: str) -> None:
             report.add("leader-unknown", f"分管领导“{leader}”不在“分管领导”表中", "warning",
                        **_where(master, t, S.LEADER, file))
 
-    unplaced = [t for t in master.tasks if cell_text(t.get(S.CATEGORY)) == S.CATEGORY_MAIN
-                and not cell_text(t.get(S.LEADER))]
+    # Counted as declared: tasks added during the year are not in the declaration, and a task
+    # moved to another leader counts for the leader it had (see changes.declared_leaders).
+    view = C.declared_leaders(master)
+    unplaced = [t for t, leader in view if cell_text(t.get(S.CATEGORY)) == S.CATEGORY_MAIN and not leader]
     units_of: dict[str, set[str]] = {}
-    for t in master.tasks:
-        if cell_text(t.get(S.CATEGORY)) != S.CATEGORY_MAIN and cell_text(t.get(S.LEADER)):
-            units_of.setdefault(cell_text(t.get(S.LEADER)), set()).update(master.lead_units(t))
+    for t, leader in view:
+        if cell_text(t.get(S.CATEGORY)) != S.CATEGORY_MAIN and leader:
+            units_of.setdefault(leader, set()).update(master.lead_units(t))
     for t in unplaced:
         units = set(master.lead_units(t))
         holders = sorted(name for name, us in units_of.items() if units & us)
@@ -169,11 +177,12 @@ def _check_leaders(master: Master, report: Report, file: str) -> None:
                    f"主要预期目标（序号{cell_text(t.get(S.SERIAL))}）未归属分管领导：{why}，无法自动判定，请手工填写",
                    "warning", **_where(master, t, S.LEADER, file))
 
+    counted = {id(t) for t, _ in view}
     for lead in master.leaders:
         name = cell_text(lead.get(S.LEADER_NAME))
         if not name:
             continue
-        mine = [t for t in master.tasks if cell_text(t.get(S.LEADER)) == name]
+        mine = [t for t, leader in view if leader == name]
         main = sum(1 for t in mine if cell_text(t.get(S.CATEGORY)) == S.CATEGORY_MAIN)
         total_declared = _int(lead.get(S.LEADER_DECLARED))
         main_declared = _int(lead.get(S.LEADER_DECLARED_MAIN))
@@ -186,13 +195,44 @@ def _check_leaders(master: Master, report: Report, file: str) -> None:
         others_ok = len(mine) - main == total_declared - (main_declared or 0)
         short = (main_declared or 0) - main
         explained = others_ok and 0 < short <= len(unplaced)
+        added = sum(1 for t in master.tasks if cell_text(t.get(S.LEADER)) == name and id(t) not in counted)
         message = (f"{name} 申报 {total_declared} 项（含主要预期目标 {main_declared or 0} 项），"
-                   f"台账中为 {len(mine)} 项（含主要预期目标 {main} 项）")
+                   f"台账中为 {len(mine)} 项（含主要预期目标 {main} 项"
+                   + (f"；年内新增的 {added} 项不计入" if added else "") + "）")
         if explained:
             report.add("leader-count-mismatch", message + f"；差额可能是 {len(unplaced)} 项未归属的主要预期目标",
                        "warning", **where)
         else:
             report.add("leader-count-mismatch", message, "error", **where)
+
+
+# The column of 任务分解 a change concerns (where its finding points).
+_CHANGED_COLUMN = {S.KIND_ADDED: S.TASK_ID, S.KIND_REVISED: S.TEXT, S.KIND_EXTENDED: S.DEADLINE_TEXT,
+                   S.KIND_RESCHEDULED: S.DEADLINE_TEXT, S.KIND_LEAD: S.LEAD, S.KIND_SUPPORT: S.SUPPORT,
+                   S.KIND_LEADER: S.LEADER, S.KIND_CANCELLED: S.STATUS, S.KIND_RESTORED: S.STATUS}
+
+
+def _check_changes(master: Master, report: Report, file: str) -> None:
+    """Deleted rows, changes not yet recorded in 调整记录, cancellations without a reason."""
+    for r in C.deleted(master):
+        tid = cell_text(r.get(S.TASK_ID))
+        report.add("task-deleted",
+                   f"任务 {tid}（{C.short(cell_text(r.get(S.TEXT)), 30)}；{cell_text(r.get(S.LEAD))}）的行被删除：任务不能删除。"
+                   f"请恢复该行（编号 {tid} 不变；可从备份中复制），要撤销就把完成状态改为“{S.STATUS_CANCELLED}”，"
+                   f"并在备注中写明撤销原因", file=file, sheet=S.TASKS)
+    rows = {cell_text(t.get(S.TASK_ID)): t for t in reversed(master.tasks)}
+    for c in C.pending(master):
+        report.add("change-unrecorded", f"{c.task_id} {c.describe()}，尚未记入“{S.CHANGES}”：运行 duban check --fix "
+                   "（或在 Excel 中点“应用调整”）记录", "info", **_where(master, rows[c.task_id], _CHANGED_COLUMN.get(
+                       c.kind, S.TASK_ID), file))
+    note = col_letter(S.CHANGE_COLUMNS.index(S.NOTE) + 1)
+    for c, _ in C.missing_reason(master):
+        if c.recorded and c.row:
+            where = {"file": file, "sheet": S.CHANGES, "cell": f"{note}{c.row}"}
+        else:
+            where = _where(master, rows[c.task_id], S.NOTE, file) if c.task_id in rows else {"file": file}
+        report.add("cancel-reason-missing", f"{c.task_id} 已撤销，但没有写明撤销原因：请在备注中写明原因"
+                   f"（或在“{S.CHANGES}”中填写批复文号）", "warning", **where)
 
 
 def _int(value: Any) -> int | None:

@@ -12,6 +12,7 @@ from . import require_safe_xml
 from .findings import DubanError, Report
 
 if TYPE_CHECKING:
+    from .fixes import FixPlan
     from .sources.decomposition import Decomposition
     from .validate import Batch
 
@@ -70,10 +71,53 @@ def _print_mapping(dec: "Decomposition") -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .checks import check_master
+    from .fixes import fix_master, plan_fixes
     from .master import read_master
 
+    if args.add_units and not args.fix:
+        raise DubanError("--add-units 需与 --fix 一起使用")
+    if not args.fix:  # report only: the master is only read (a read-only user can run it)
+        master = read_master(Path(args.master))
+        report = check_master(master)
+        plan = plan_fixes(master)
+        code = _emit(report, args.json, f"校验台账 {args.master}")
+        if not args.json and (plan.fixes or plan.changes):
+            print(f"其中 {len(plan.fixes)} 处可自动修正、{len(plan.changes)} 项调整尚未记录："
+                  f"运行 duban check {args.master} --fix 修正并记入“调整记录”")
+        return code
+    plan, backup = fix_master(Path(args.master), args.add_units, args.wait)
     report = check_master(read_master(Path(args.master)))
-    return _emit(report, args.json, f"校验台账 {args.master}")
+    if args.json:
+        report.stats.update(fixes=[vars(f) for f in plan.fixes],
+                            changes=[{"task_id": c.task_id, "kind": c.kind, "old": c.old, "new": c.new}
+                                     for c in plan.changes])
+        return _emit(report, True)
+    print(f"校验并修正台账 {args.master}")
+    _print_fixes(plan)
+    if backup:
+        print(f"原台账已备份到 {backup}")
+    return _emit(report, False, "修正后的校验结果：")
+
+
+def _print_fixes(plan: "FixPlan") -> None:
+    from . import schema as S
+    from .findings import _pad
+    from .language.text import display_width
+
+    if not plan.fixes and not plan.changes and not plan.first_record:
+        print("无需修正，也没有新的调整：台账未改动")
+        return
+    if plan.fixes:
+        print(f"已修正 {len(plan.fixes)} 处：")
+        width = max(display_width(f"{f.sheet}!{f.cell}") for f in plan.fixes)
+        for f in plan.fixes:
+            print(f"  {_pad(f'{f.sheet}!{f.cell}', width)}  {f.message}")
+    if plan.changes:
+        print(f"已记入“{S.CHANGES}” {len(plan.changes)} 条（请补填批复文号、备注）：")
+        for c in plan.changes:
+            print(f"  {c.task_id}  {c.describe()}")
+    if plan.first_record:
+        print(f"已建立“{S.STATE}”（隐藏表）：此后对任务的新增、修订、延期、调整和撤销都会记入“{S.CHANGES}”")
 
 
 def cmd_split(args: argparse.Namespace) -> int:
@@ -81,12 +125,30 @@ def cmd_split(args: argparse.Namespace) -> int:
 
     result = split_master(Path(args.master), Path(args.output), args.period, args.unit or None,
                           force=args.force, password=args.password, in_master=args.in_master,
-                          workers=args.workers, wait=args.wait)
+                          workers=args.workers, wait=args.wait, changed=args.changed)
     if not result.report.valid:
-        return _emit(result.report, False, "台账存在错误，未生成单位工作簿：")
-    print(f"已为 {len(result.files)} 个单位生成 {result.period} 填报工作簿 → {args.output}")
+        code = _emit(result.report, False, "台账存在错误，未生成单位工作簿：")
+        if any(f.code in ("id-missing", "unit-unknown") for f in result.report.errors):
+            print(f"新增任务的编号可由 duban check {args.master} --fix 自动填写（新单位加 --add-units）")
+        return code
+    if args.changed:
+        print(f"已为 {len(result.files)} 个任务有调整的单位重新生成 {result.period} 填报工作簿 → {args.output}")
+        for unit, path in result.files.items():
+            why = result.what_changed.get(unit, "本期首次下发")
+            print(f"  {path.name}：{why}")
+        if result.unchanged:
+            print(f"任务未变化、不重新下发的单位 {len(result.unchanged)} 个")
+        if result.not_issued:
+            print(f"本期尚未下发、任务也没有调整的单位 {len(result.not_issued)} 个，未生成（需要时不加 --changed 指定 --unit 生成）")
+        if result.emptied:
+            print(f"以下单位已无牵头任务（已调整或撤销），此前下发的文件交回时不再采用：{'、'.join(result.emptied)}")
+    else:
+        print(f"已为 {len(result.files)} 个单位生成 {result.period} 填报工作簿 → {args.output}")
     if result.no_tasks:
         print(f"以下单位没有牵头任务，未生成文件：{'、'.join(result.no_tasks)}")
+    if result.changes:
+        print(f"随本次下发记入“调整记录”{len(result.changes)} 条：" + "；".join(
+            f"{c.task_id} {c.describe()}" for c in result.changes[:5]) + ("等" if len(result.changes) > 5 else ""))
     return 0
 
 
@@ -199,13 +261,17 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import report_from_file
+    from .changes import PENDING
+    from .report import ADJUSTMENTS, report_from_file
 
     tables = report_from_file(Path(args.master), Path(args.output), args.as_of, force=args.force)
     if Path(args.output).suffix.lower() == ".docx":
         print(f"Word 通报已生成 → {args.output}（GB/T 9704 公文格式，附件为逾期及红灯任务清单）")
     else:
         print(f"通报已生成 → {args.output}（工作表：{'、'.join(tables)}）")
+    unrecorded = sum(1 for row in tables[ADJUSTMENTS].rows if row[-1] == PENDING)
+    if unrecorded:
+        print(f"通报中有 {unrecorded} 项调整尚未记入“调整记录”：运行 duban check {args.master} --fix 记录并补填批复文号")
     return 0
 
 
@@ -296,9 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
     _wait_option(p)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("check", help="校验总台账")
+    p = sub.add_parser("check", help="校验总台账（加 --fix 自动修正并记录调整）")
     p.add_argument("master")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--fix", action="store_true",
+                   help="修正明确的问题（新增任务编号、截止日期、时间节点、单位简称）并把调整记入“调整记录”（会写入台账）")
+    p.add_argument("--add-units", action="store_true", help="与 --fix 一起：把“单位”表中没有的新单位加入该表")
+    _wait_option(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("split", help="为每个单位生成填报工作簿")
@@ -309,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="覆盖已存在的文件")
     p.add_argument("--password", help="工作表保护密码（默认无密码）")
     p.add_argument("--in-master", action="store_true", help="同时在台账内生成/刷新每个单位一张表")
+    p.add_argument("--changed", action="store_true",
+                   help="只为本期下发后任务有调整的单位生成新版本（带入已填内容）")
     p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
     _wait_option(p)
     p.set_defaults(func=cmd_split)

@@ -125,9 +125,14 @@ class UnitDirectory:
         return self.aliases.get(norm)
 
     def closest(self, raw: str) -> str | None:
+        names = self.closest_names(raw, 1)
+        return names[0] if names else None
+
+    def closest_names(self, raw: str, n: int = 3) -> list[str]:
+        """Known names that look like ``raw`` (a typo, or a longer or shorter form), closest first."""
         norm = normalise_unit(raw)
-        hits = difflib.get_close_matches(norm, self.names, n=1, cutoff=0.5)
-        if hits:
-            return hits[0]
-        contained = [n for n in self.names if norm and (norm in n or n in norm)]
-        return contained[0] if len(contained) == 1 else None
+        hits = difflib.get_close_matches(norm, self.names, n=n, cutoff=0.5)
+        if hits:  # the closest, and others only when they are about as close (a shared 市…局 is not)
+            return hits[:1] + [h for h in hits[1:] if difflib.SequenceMatcher(None, norm, h).ratio() >= 0.6]
+        contained = [name for name in self.names if norm and (norm in name or name in norm)]
+        return contained if len(contained) <= n else []
