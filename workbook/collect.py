@@ -19,7 +19,7 @@ from .validate import Answer, Batch, Submission, context_from_master, validate_b
 
 # Joint tasks (several lead units) show the least advanced answer.
 _STATUS_RANK = {S.STATUS_BEHIND: 0, S.STATUS_NOT_STARTED: 1, S.STATUS_ON_TRACK: 2, S.STATUS_DONE: 3}
-_H = {name: i for i, name in enumerate(S.HISTORY_COLUMNS)}
+HISTORY_INDEX = {name: i for i, name in enumerate(S.HISTORY_COLUMNS)}
 
 
 @dataclass
@@ -57,7 +57,9 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
                 for col, value in values.items():
                     if col in column:
                         tasks.cells[(row, column[col])] = value
-            tx.patch({S.TASKS: tasks, S.HISTORY: SheetEdits(append=plan.history_rows)})
+            # A 进展记录 made before 发放版本 existed gets its header cell.
+            history = SheetEdits(append=plan.history_rows, cells={(1, len(S.HISTORY_COLUMNS)): S.HISTORY_COLUMNS[-1]})
+            tx.patch({S.TASKS: tasks, S.HISTORY: history})
             result.backup = tx.backup
         if result.accepted or result.already:
             try:
@@ -82,7 +84,7 @@ class CollectPlan:
 def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None = None) -> tuple[CollectResult, CollectPlan]:
     """Decide what to merge; the caller writes it (to a file, or into an open Excel book)."""
     master = batch.master
-    seen = {cell_text(r[_H["文件SHA256"]]) for r in history}
+    seen = {cell_text(r[HISTORY_INDEX["文件SHA256"]]) for r in history}
     result = CollectResult(batch)
     for sub in batch.submissions:
         if sub.valid and sub.used:
@@ -98,7 +100,7 @@ def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None
 
 def reported_units(history: list[list[Any]], period: str) -> set[str]:
     """Units with at least one accepted submission for ``period``."""
-    return {cell_text(r[_H["单位"]]) for r in history if cell_text(r[_H["填报期"]]) == period}
+    return {cell_text(r[HISTORY_INDEX["单位"]]) for r in history if cell_text(r[HISTORY_INDEX["填报期"]]) == period}
 
 
 def read_history(master_path: Path) -> list[list[Any]]:
@@ -119,26 +121,29 @@ def _history_row(sub: Submission, a: Answer, now: dt.datetime) -> list[Any]:
         "填报期": sub.period, "单位": sub.unit, S.TASK_ID: a.task_id, S.STATUS: a.status, S.PROGRESS: a.progress,
         S.ACTUAL: a.actual, S.NARRATIVE: a.narrative, S.PROBLEMS: a.problems, S.NEXT_STEPS: a.next_steps,
         "填报人": sub.reporter, "联系电话": sub.phone, "填报日期": sub.report_date, "来源文件": sub.file,
-        "文件SHA256": sub.sha256, "接收时间": now,
+        "文件SHA256": sub.sha256, "接收时间": now, "发放版本": sub.version or None,
     }
     return [values[c] for c in S.HISTORY_COLUMNS]
 
 
 def latest_answers(history: list[list[Any]], period: str) -> dict[str, dict[str, list[Any]]]:
-    """task ID → unit → the history row that counts (newest 填报日期, then 接收时间) for ``period``."""
+    """task ID → unit → the history row that counts for ``period`` (newest issue, then 填报日期, then 接收时间)."""
     out: dict[str, dict[str, list[Any]]] = {}
     for row in history:
-        if cell_text(row[_H["填报期"]]) != period:
+        if cell_text(row[HISTORY_INDEX["填报期"]]) != period:
             continue
-        per_unit = out.setdefault(cell_text(row[_H[S.TASK_ID]]), {})
-        unit = cell_text(row[_H["单位"]])
+        per_unit = out.setdefault(cell_text(row[HISTORY_INDEX[S.TASK_ID]]), {})
+        unit = cell_text(row[HISTORY_INDEX["单位"]])
         if unit not in per_unit or _order(row) >= _order(per_unit[unit]):
             per_unit[unit] = row
     return out
 
 
-def _order(row: list[Any]) -> tuple[str, str]:
-    return (_iso(row[_H["填报日期"]]), _iso(row[_H["接收时间"]]))
+def _order(row: list[Any]) -> tuple[int, str, str]:
+    """A newer issue's answer wins (a version sent after the decomposition changed), then the newer one."""
+    version = row[HISTORY_INDEX["发放版本"]]
+    return (int(version) if isinstance(version, (int, float)) else 0,
+            _iso(row[HISTORY_INDEX["填报日期"]]), _iso(row[HISTORY_INDEX["接收时间"]]))
 
 
 def _iso(value: Any) -> str:
@@ -150,15 +155,15 @@ def combine(rows_by_unit: dict[str, list[Any]]) -> dict[str, Any]:
     rows = list(rows_by_unit.items())
     if len(rows) == 1:
         row = rows[0][1]
-        return {c: row[_H[c]] for c in (S.STATUS, S.PROGRESS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS)}
-    statuses = [cell_text(r[_H[S.STATUS]]) for _, r in rows]
-    progresses = [r[_H[S.PROGRESS]] for _, r in rows if isinstance(r[_H[S.PROGRESS]], (int, float))]
+        return {c: row[HISTORY_INDEX[c]] for c in (S.STATUS, S.PROGRESS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS)}
+    statuses = [cell_text(r[HISTORY_INDEX[S.STATUS]]) for _, r in rows]
+    progresses = [r[HISTORY_INDEX[S.PROGRESS]] for _, r in rows if isinstance(r[HISTORY_INDEX[S.PROGRESS]], (int, float))]
     out: dict[str, Any] = {
         S.STATUS: min(statuses, key=lambda s: _STATUS_RANK.get(s, 0)),
         S.PROGRESS: int(min(progresses)) if progresses else None,
     }
     for col in (S.ACTUAL, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS):
-        parts = [f"{unit}：{cell_text(r[_H[col]])}" for unit, r in rows if cell_text(r[_H[col]])]
+        parts = [f"{unit}：{cell_text(r[HISTORY_INDEX[col]])}" for unit, r in rows if cell_text(r[HISTORY_INDEX[col]])]
         out[col] = "；".join(parts)
     return out
 
@@ -173,9 +178,11 @@ def _tracking_updates(master: Master, history: list[list[Any]], touched: set[str
     updates = {}
     for tid in sorted(touched):
         task = rows.get(tid)
-        if task is None or tid not in latest:
+        # Only the units that lead the task now: the answer of a unit it was moved away from no longer counts.
+        answers = {u: r for u, r in latest.get(tid, {}).items() if u in master.lead_units(task)} if task else {}
+        if not answers:
             continue
-        values = combine(latest[tid])
+        values = combine(answers)
         values[S.RATE] = rate_for_task(cell_text(task.get(S.TARGET)), cell_text(values[S.ACTUAL]), master)
         values[S.LAST_PERIOD] = period
         values[S.UPDATED] = now

@@ -77,6 +77,7 @@ class UnitForm:
     statuses: tuple[str, ...]
     rows: list[list[Any]] = field(default_factory=list)  # one list per task, in HEADERS order
     quantitative: list[bool] = field(default_factory=list)
+    version: int = 1  # the unit's n-th workbook of the period (a new one after the decomposition changed)
 
     @property
     def task_ids(self) -> list[str]:
@@ -87,11 +88,13 @@ class UnitForm:
         return locked_digest(self.master_id, self.year, self.period, self.unit, [locked(r) for r in self.rows])
 
     def title_lines(self) -> tuple[str, str]:
+        again = f"（第{self.version}版）" if self.version > 1 else ""
         return (
-            f"{self.title or f'{self.year}年重点工作任务'}进展填报表（{self.period_label}）",
+            f"{self.title or f'{self.year}年重点工作任务'}进展填报表（{self.period_label}）{again}",
             f"填报单位：{self.unit}　　填报期：{self.period_label}　　"
             f"报送截止：{self.reporting_day.year}年{self.reporting_day.month}月{self.reporting_day.day}日"
-            "　　黄色单元格为填报区，其余内容请勿改动",
+            + ("　　任务有调整，请以本版为准（已填内容已带入）" if self.version > 1 else "")
+            + "　　黄色单元格为填报区，其余内容请勿改动",
         )
 
     def meta(self) -> list[tuple[str, Any]]:
@@ -125,6 +128,12 @@ class UnitForm:
         ]
 
 
+def locked_payload(form: UnitForm) -> str:
+    """The locked rows of a form as JSON, each value as the digest sees it (the record kept in 发放内容)."""
+    return json.dumps([[canonical_value(v) for v in locked(r)] for r in form.rows], ensure_ascii=False,
+                      separators=(",", ":"))
+
+
 def locked(row: list[Any]) -> list[Any]:
     """The locked values of one form row (in HEADERS order), in LOCKED order."""
     return [row[COL[c]] for c in LOCKED]
@@ -148,11 +157,12 @@ def row_height(values: list[Any]) -> float:
 
 def locked_digest(master_id: str, year: int, period: str, unit: str, rows: list[list[Any]]) -> str:
     """SHA-256 over the content a unit must not change, in a canonical text form."""
-    payload = [master_id, int(year), period, unit, [[_canonical(v) for v in r] for r in rows]]
+    payload = [master_id, int(year), period, unit, [[canonical_value(v) for v in r] for r in rows]]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
-def _canonical(value: Any) -> str:
+def canonical_value(value: Any) -> str:
+    """A locked cell's value as the digest sees it (dates as ISO text, numbers and text as shown)."""
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -160,20 +170,28 @@ def _canonical(value: Any) -> str:
     return cell_text(value)
 
 
-def unit_form(master: Master, unit: str, period: str | None = None) -> UnitForm:
+ANSWERED = [S.STATUS, S.PROGRESS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS]  # the prefilled inputs
+
+
+def unit_form(master: Master, unit: str, period: str | None = None, version: int = 1,
+              answers: dict[str, dict[str, Any]] | None = None) -> UnitForm:
+    """The form of ``unit``: its tasks (not cancelled), prefilled with the master's last accepted answers,
+    or with ``answers`` (task ID → column → value) where given (a task missing from it is left blank)."""
     s = master.settings
     period = period or s.period
     form = UnitForm(master_id=s.master_id, year=s.year, period=period, period_label=period_label(period),
                     unit=unit, title=s.title, reporting_day=reporting_day(period, s.report_day),
-                    statuses=s.statuses)
+                    statuses=s.statuses, version=version)
     for t in master.tasks_of(unit):
-        progress = t.get(S.PROGRESS)
+        tid = cell_text(t.get(S.TASK_ID))
+        given = t if answers is None else answers.get(tid, {})
+        progress = given.get(S.PROGRESS)
         form.rows.append([
-            cell_text(t.get(S.TASK_ID)), cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
+            tid, cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)),
             t.get(S.DUE), cell_text(t.get(S.TARGET)),
-            cell_text(t.get(S.STATUS)), int(float(progress)) if _is_number(progress) else None,
-            cell_text(t.get(S.ACTUAL)), cell_text(t.get(S.NARRATIVE)), cell_text(t.get(S.PROBLEMS)),
-            cell_text(t.get(S.NEXT_STEPS)), next_milestone(master.steps_of(cell_text(t.get(S.TASK_ID))), period),
+            cell_text(given.get(S.STATUS)), int(float(progress)) if _is_number(progress) else None,
+            cell_text(given.get(S.ACTUAL)), cell_text(given.get(S.NARRATIVE)), cell_text(given.get(S.PROBLEMS)),
+            cell_text(given.get(S.NEXT_STEPS)), next_milestone(master.steps_of(tid), period),
         ])
         form.quantitative.append(bool(cell_text(t.get(S.TARGET))))
     return form

@@ -14,10 +14,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from . import changes as C
 from . import form as F
 from . import schema as S
 from .checks import check_master
 from .findings import DubanError, Report
+from .language.text import cell_text, is_blank
 from .master import (
     Master,
     MasterTransaction,
@@ -37,7 +39,6 @@ from .ooxml.safe_write import (
     remove_temps,
     writing,
 )
-from .ooxml.sheetpatch import PatchError, SheetEdits
 from .ooxml.styles import (
     BODY_FONT,
     BORDER,
@@ -51,6 +52,8 @@ from .ooxml.styles import (
     set_value,
 )
 from .procs import process_pool
+from .updates import SheetUpdate, Updates, apply_to_file, merge
+from .validate import issued_content, issued_records
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -64,8 +67,9 @@ def safe_filename(name: str) -> str:
     return safe[:120] or "_"
 
 
-def unit_file_name(unit: str, period_label: str) -> str:
-    return f"{safe_filename(unit)}_{period_label}.xlsx"
+def unit_file_name(unit: str, period_label: str, version: int = 1) -> str:
+    """``市发改委_2026年6月.xlsx``; a later workbook of the period ``市发改委_2026年6月（第2版）.xlsx``."""
+    return f"{safe_filename(unit)}_{period_label}" + (f"（第{version}版）" if version > 1 else "") + ".xlsx"
 
 
 def sheet_title(unit: str, taken: Iterable[str] = ()) -> str:
@@ -254,6 +258,12 @@ class SplitResult:
     no_tasks: list[str] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     period: str = ""
+    versions: dict[str, int] = field(default_factory=dict)  # unit → version issued (``--changed``)
+    what_changed: dict[str, str] = field(default_factory=dict)  # unit → what changed since its last issue
+    unchanged: list[str] = field(default_factory=list)  # units not issued again (``--changed``)
+    not_issued: list[str] = field(default_factory=list)  # not issued this period, no task changed (``--changed``)
+    emptied: list[str] = field(default_factory=list)  # units issued this period that lead no task now
+    changes: list[Any] = field(default_factory=list)  # changes recorded in 调整记录 on the way
 
 
 def write_unit_workbooks(master: Master, out_dir: Path, units: list[str], period: str,
@@ -262,23 +272,22 @@ def write_unit_workbooks(master: Master, out_dir: Path, units: list[str], period
                          protected: Protected = ()) -> tuple[dict[str, Path], list[F.UnitForm]]:
     """Write one workbook per unit, each to a temp name first, then all renamed into place."""
     with Staged() as staged:
-        files, forms = stage_unit_workbooks(staged, master, out_dir, units, period, password, force, created,
-                                            workers, protected)
+        files, forms = stage_unit_workbooks(staged, master, out_dir, [F.unit_form(master, u, period) for u in units],
+                                            password, force, created, workers, protected)
         staged.publish(step="publish")
     return files, forms
 
 
-def stage_unit_workbooks(staged: Staged, master: Master, out_dir: Path, units: list[str], period: str,
+def stage_unit_workbooks(staged: Staged, master: Master, out_dir: Path, forms: list[F.UnitForm],
                          password: str | None = None, force: bool = False,
                          created: dt.datetime | None = None, workers: int | None = None,
                          protected: Protected = (),
                          stale_after: float = OUTPUT_TEMP_STALE_AFTER) -> tuple[dict[str, Path], list[F.UnitForm]]:
-    """Write the unit workbooks to temp names in ``staged``; the caller publishes them (or not).
+    """Write the unit workbooks of ``forms`` to temp names in ``staged``; the caller publishes them (or not).
 
     Temp files of these workbooks older than ``stale_after`` seconds were left by a killed run and
     are removed (0 under the master's lock; otherwise another process may be writing them now)."""
-    forms = [F.unit_form(master, u, period) for u in units]
-    paths = {f.unit: out_dir / unit_file_name(f.unit, f.period_label) for f in forms}
+    paths = {f.unit: out_dir / unit_file_name(f.unit, f.period_label, f.version) for f in forms}
     if not force:
         existing = [p.name for p in paths.values() if p.exists()]
         if existing:
@@ -310,12 +319,16 @@ def default_workers() -> int:
 
 def split_master(master_path: Path, out_dir: Path, period: str | None = None, units: list[str] | None = None,
                  force: bool = False, password: str | None = None, in_master: bool = False,
-                 workers: int | None = None, wait: float = DEFAULT_WAIT) -> SplitResult:
+                 workers: int | None = None, wait: float = DEFAULT_WAIT, changed: bool = False) -> SplitResult:
     """Check the master, write one workbook per unit, and record what was issued in the master.
 
     Under the master's lock: the unit workbooks are written to temp names, the master records
     them (the commit point), then they are renamed into place. A split that fails or is killed
-    before the commit leaves no issued file; after it, every file it leaves is recorded.
+    before the commit leaves no issued file; after it, every file it leaves is recorded. Changes
+    of the decomposition not yet in 调整记录 are recorded with the issue.
+
+    ``changed``: only the units whose workbook would differ from their last one of the current
+    period (a new version, prefilled with the answers they gave so far), and units not issued yet.
     """
     with master_transaction(master_path, wait, command="split") as tx:
         master = tx.master()
@@ -324,6 +337,8 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
             return result
         period = parse_period(period) if period else master.settings.period
         result.period = period
+        if changed and period != master.settings.period:
+            raise DubanError(f"--changed 只用于当前填报期 {master.settings.period}：新的填报期请不加 --changed 生成全部单位的工作簿")
         known = master.unit_names()
         wanted = units or known
         for name in wanted:
@@ -334,41 +349,139 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
         wanted = [master.directory().canonical(u) or u for u in wanted]
         result.no_tasks = [u for u in wanted if not master.tasks_of(u)]
         with_tasks = [u for u in wanted if master.tasks_of(u)]
+        issued = issued_records(_sheet(tx.path, S.ISSUED))
+        if changed:
+            forms = _changed_forms(master, tx.path, issued, period, with_tasks, result)
+            result.emptied = [u for u in result.no_tasks if (u, period) in issued]
+            result.no_tasks = [u for u in result.no_tasks if u not in result.emptied]
+        else:
+            forms = [F.unit_form(master, u, period) for u in with_tasks]
         with writing(out_dir):
             out_dir.mkdir(parents=True, exist_ok=True)
         with Staged() as staged:
-            result.files, forms = stage_unit_workbooks(staged, master, out_dir, with_tasks, period, password, force,
+            result.files, forms = stage_unit_workbooks(staged, master, out_dir, forms, password, force,
                                                        workers=workers or default_workers(),
                                                        protected=master_protected(tx.path), stale_after=0)
-            record_issued_in_master(tx, forms, result.files, period if period != master.settings.period else None,
-                                    with_tasks if in_master else None)
+            result.changes = record_issued_in_master(tx, forms, result.files,
+                                                     period if period != master.settings.period else None,
+                                                     with_tasks if in_master else None)
             staged.publish(step="publish")
     return result
 
 
-def record_issued_in_master(tx: MasterTransaction, forms: list[F.UnitForm], files: dict[str, Path],
-                            new_period: str | None = None, unit_sheets: list[str] | None = None) -> None:
-    """Append 发放记录 rows (and move 当前填报期 on) by patching only those cells of the master.
+def _sheet(path: Path, name: str) -> list[list[Any]]:
+    from .ooxml.xlsx_reader import open_book, sheet_rows
 
-    openpyxl rewrites the master only to refresh the per-unit sheets inside it (``unit_sheets``)
-    or to add 发放记录 to an old master that lacks it.
+    book = open_book(path)
+    return sheet_rows(book, name) if name in book.sheet_names else []
+
+
+def _changed_forms(master: Master, path: Path, issued: dict[tuple[str, str], list[tuple[str, list[str]]]],
+                   period: str, units: list[str], result: SplitResult) -> list[F.UnitForm]:
+    """The forms of the units whose tasks changed since their last workbook of ``period``, as new versions.
+
+    A new version is prefilled with the unit's own answers of the period (进展记录), and for a
+    task it had before with the master's; a task new to the unit starts blank.
     """
-    if not unit_sheets:
-        edits = {S.ISSUED: SheetEdits(append=issued_rows(forms, files))}
-        if new_period:
-            edits[S.SETTINGS] = SheetEdits(cells=_period_cells(tx.path, new_period))
-        try:
-            tx.patch(edits)
-            return
-        except PatchError:
-            pass
-    wb = open_master_for_edit(tx.path)
-    record_issued(wb, forms, files)
+    from .collect import HISTORY_INDEX, latest_answers, read_history
+
+    content = issued_content(_sheet(path, S.ISSUED_CONTENT), period)
+    latest = latest_answers(read_history(path), period)
+    touched = {c.task_id for c in C.of_period(master, period)}
+    forms = []
+    for unit in units:
+        records = issued.get((unit, period), [])
+        form = F.unit_form(master, unit, period)
+        if records and records[-1][0] == form.digest:
+            result.unchanged.append(unit)
+            continue
+        if not records and not touched & set(form.task_ids):  # left out of this period's issue on purpose
+            result.not_issued.append(unit)
+            continue
+        if records:
+            before = records[-1][1]
+            answers = {}
+            for t in master.tasks_of(unit):
+                tid = cell_text(t.get(S.TASK_ID))
+                row = latest.get(tid, {}).get(unit)
+                if row is not None:
+                    answers[tid] = {c: row[HISTORY_INDEX[c]] for c in F.ANSWERED}
+                elif tid in before:
+                    answers[tid] = t
+            form = F.unit_form(master, unit, period, len(records) + 1, answers)
+            result.what_changed[unit] = _what_changed(before, content.get(records[-1][0]), form)
+        result.versions[unit] = form.version
+        forms.append(form)
+    return forms
+
+
+def _what_changed(before: list[str], issued_rows: list[list[Any]] | None, form: F.UnitForm) -> str:
+    """``新增 2026-190；调整 2026-010；移出 2026-012`` for a unit's new version."""
+    old = {cell_text(r[0]): [F.canonical_value(v) for v in r] for r in issued_rows or []}
+    now = {r[0]: [F.canonical_value(v) for v in F.locked(r)] for r in form.rows}
+    added = [t for t in now if t not in before]
+    gone = [t for t in before if t not in now]
+    moved = [t for t in now if t in old and old[t] != now[t]]
+    parts = [f"{label} {'、'.join(ids)}" for label, ids in (("新增", added), ("调整", moved), ("移出", gone)) if ids]
+    return "；".join(parts) or "任务内容有调整"
+
+
+def record_issued_in_master(tx: MasterTransaction, forms: list[F.UnitForm], files: dict[str, Path],
+                            new_period: str | None = None, unit_sheets: list[str] | None = None) -> list[Any]:
+    """Record what was issued (发放记录, 发放内容), move 当前填报期 on, and record the changes made
+    before the issue (调整记录, 台账状态): cells patched in place; return the changes recorded.
+
+    openpyxl rewrites the master only to refresh the per-unit sheets inside it (``unit_sheets``).
+    """
+    master = tx.master()
+    changes, updates = issue_updates(master, forms, files, _sheet(tx.path, S.ISSUED_CONTENT),
+                                     _sheet(tx.path, S.SETTINGS), new_period)
+
+    def unit_sheets_of(wb: Workbook) -> None:
+        refresh_unit_sheets(wb, master, unit_sheets, new_period)
+
+    apply_to_file(tx, updates, unit_sheets_of if unit_sheets else None)
+    return changes
+
+
+def issue_updates(master: Master, forms: list[F.UnitForm], files: dict[str, Path], content: list[list[Any]],
+                  settings: list[list[Any]] | None = None, new_period: str | None = None,
+                  now: dt.datetime | None = None) -> tuple[list[Any], Updates]:
+    """What issuing ``forms`` writes in the master (the command line and the Excel button alike):
+    发放记录 rows, the issued locked cells in 发放内容 (kept for the issue's period only),
+    当前填报期 when ``new_period``, and the changes made since the last record."""
+    now = (now or dt.datetime.now()).replace(microsecond=0)
+    period = forms[0].period if forms else new_period or master.settings.period
+    updates: Updates = {
+        S.ISSUED: SheetUpdate(append=[dict(zip(S.ISSUED_COLUMNS, row)) for row in issued_rows(forms, files, now)]),
+        S.ISSUED_CONTENT: _content_update(content, forms, period),
+    }
     if new_period:
-        set_current_period(wb, new_period)
-    if unit_sheets:
-        refresh_unit_sheets(wb, tx.master(), unit_sheets, new_period)
-    tx.save(wb)
+        values = _period_settings(new_period)
+        updates[S.SETTINGS] = SheetUpdate(cells={
+            (r, S.SETTING_VALUE): values[key] for r, row in enumerate(settings or [], start=1)
+            if row and (key := cell_text(row[0])) in values})
+    changes, recorded = C.record(master, now, new_period or master.settings.period)
+    return changes, merge(updates, recorded)
+
+
+def _content_update(content: list[list[Any]], forms: list[F.UnitForm], period: str) -> SheetUpdate:
+    """发放内容 rows for the forms whose digest it does not hold yet; rows of other periods go."""
+    header = [cell_text(h) for h in content[0]] if content else S.ISSUED_CONTENT_COLUMNS
+    rows = [dict(zip(header, r)) for r in content[1:] if any(not is_blank(v) for v in r)]
+    kept = [r for r in rows if cell_text(r.get("填报期")) == period]
+    stored = {cell_text(r.get("摘要SHA256")) for r in kept}
+    new = []
+    for f in forms:
+        digest = f.digest
+        if digest not in stored:
+            stored.add(digest)
+            payload, size = F.locked_payload(f), S.ISSUED_CONTENT_PART
+            new += [dict(zip(S.ISSUED_CONTENT_COLUMNS, [f.period, f.unit, digest, k, payload[at:at + size]]))
+                    for k, at in enumerate(range(0, len(payload), size), start=1)]
+    if len(kept) < len(rows):
+        return SheetUpdate(body=[{c: r.get(c) for c in S.ISSUED_CONTENT_COLUMNS} for r in kept] + new)
+    return SheetUpdate(append=new)
 
 
 def record_issued_in_file(master_path: Path, forms: list[F.UnitForm], files: dict[str, Path],
@@ -384,38 +497,10 @@ def _period_settings(period: str) -> dict[str, Any]:
     return {S.S_PERIOD: period, S.S_AS_OF: period_end(period)}
 
 
-def _period_cells(master_path: Path, period: str) -> dict[tuple[int, int], Any]:
-    from .ooxml.xlsx_reader import read_sheet_rows
-
-    values = _period_settings(period)
-    return {(r, 2): values[key] for r, row in enumerate(read_sheet_rows(master_path, S.SETTINGS), start=1)
-            if row and (key := str(row[0]).strip()) in values}
-
-
-def record_issued(wb: Workbook, forms: list[F.UnitForm], files: dict[str, Path]) -> None:
-    """Append one 发放记录 row per issued unit workbook (the master's own copy of the digest)."""
-    if S.ISSUED not in wb.sheetnames:
-        ws = wb.create_sheet(S.ISSUED)
-        ws.append(S.ISSUED_COLUMNS)
-        ws.sheet_state = "hidden"
-    ws = wb[S.ISSUED]
-    for values in issued_rows(forms, files):
-        row = ws.max_row + 1
-        for c, value in enumerate(values, 1):
-            set_value(ws.cell(row, c), value)
-
-
-def issued_rows(forms: list[F.UnitForm], files: dict[str, Path]) -> list[list[Any]]:
+def issued_rows(forms: list[F.UnitForm], files: dict[str, Path], now: dt.datetime | None = None) -> list[list[Any]]:
     """The 发放记录 rows for issued forms (one per unit), in ``schema.ISSUED_COLUMNS`` order."""
-    now = dt.datetime.now().replace(microsecond=0)
+    now = (now or dt.datetime.now()).replace(microsecond=0)
     return [[f.period, f.unit, f.digest, ",".join(f.task_ids), now, files[f.unit].name] for f in forms]
-
-
-def set_current_period(wb: Workbook, period: str) -> None:
-    values = _period_settings(period)
-    for row in wb[S.SETTINGS].iter_rows(min_row=2):
-        if row[0].value in values:
-            set_value(row[1], values[row[0].value])
 
 
 def refresh_unit_sheets_in_file(master_path: Path, units: list[str] | None = None,

@@ -7,6 +7,7 @@ from the raw XML. Nothing in a submitted file is executed or evaluated.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import os
@@ -20,7 +21,7 @@ from . import schema as S
 from .findings import DubanError, Finding, Report
 from .language.deadlines import deadline_or_none
 from .language.quantities import find_quantities, prepare
-from .language.text import cell_text, col_letter, is_blank
+from .language.text import cell_text, col_letter, is_blank, to_date
 from .language.units import UnitDirectory
 from .master import Master, period_label, read_master
 from .milestones import Milestone, missed
@@ -57,6 +58,8 @@ class TaskInfo:
     target: str
     steps: tuple[Milestone, ...] = ()
     next_step: str = ""  # 下一节点 as issued for the context's period
+    leads: tuple[str, ...] = ()  # the units that lead it now
+    cancelled: bool = False
 
 
 @dataclass
@@ -70,28 +73,67 @@ class Context:
     statuses: tuple[str, ...]
     units: UnitDirectory
     tasks: dict[str, TaskInfo]
-    issued: dict[tuple[str, str], list[tuple[str, list[str]]]]  # (unit, period) → [(digest, ids)]
+    issued: dict[tuple[str, str], list[tuple[str, list[str]]]]  # (unit, period) → [(digest, ids)], version order
+    # digest → the locked rows of that issued workbook (发放内容, this period), in form.LOCKED order
+    content: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     def canonical(self, name: str) -> str | None:
         return self.units.canonical(name)
 
 
-def context_from_master(master: Master, issued_rows: list[list[Any]] | None = None) -> Context:
-    """The validation context; 发放记录 rows come from the master file unless given."""
+def context_from_master(master: Master, issued_rows: list[list[Any]] | None = None,
+                        content_rows: list[list[Any]] | None = None) -> Context:
+    """The validation context; 发放记录 and 发放内容 rows come from the master file unless given."""
     s = master.settings
     tasks = {}
     for t in master.tasks:
         steps = master.steps_of(cell_text(t.get(S.TASK_ID)))
         tasks[cell_text(t.get(S.TASK_ID))] = TaskInfo(
             cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)), t.get(S.DUE), cell_text(t.get(S.TARGET)),
-            tuple(steps), F.next_milestone(steps, s.period))
-    if issued_rows is None and master.path:
+            tuple(steps), F.next_milestone(steps, s.period), tuple(master.lead_units(t)), master.cancelled(t))
+    if (issued_rows is None or content_rows is None) and master.path:
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(master.path))
-        issued_rows = book.get_sheet_by_name(S.ISSUED).to_python() if S.ISSUED in book.sheet_names else []
+
+        def rows(name: str) -> list[list[Any]]:
+            return book.get_sheet_by_name(name).to_python() if name in book.sheet_names else []
+
+        issued_rows = rows(S.ISSUED) if issued_rows is None else issued_rows
+        content_rows = rows(S.ISSUED_CONTENT) if content_rows is None else content_rows
     return Context(s.master_id, s.year, s.period, s.as_of, s.statuses, master.directory(), tasks,
-                   issued_records(issued_rows or []))
+                   issued_records(issued_rows or []),
+                   issued_content(content_rows or [], s.period, s.master_id, s.year))
+
+
+def issued_content(rows: list[list[Any]], period: str, master_id: str = "", year: int = 0) -> dict[str, list[list[Any]]]:
+    """digest → the locked rows as issued, from the rows of 发放内容 (header first), for ``period`` only.
+
+    With ``master_id`` and ``year``, a record that does not give its own digest back (edited in the
+    hidden sheet) is left out: the cells are then compared with the master as it is.
+    """
+    import json
+
+    header = [cell_text(h) for h in rows[0]] if rows else []
+    if not all(c in header for c in S.ISSUED_CONTENT_COLUMNS):
+        return {}
+    period_at, unit_at, digest_at, part_at, text_at = (header.index(c) for c in S.ISSUED_CONTENT_COLUMNS)
+    parts: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for row in rows[1:]:
+        row = list(row) + [""] * (len(header) - len(row))
+        if cell_text(row[period_at]) == period and cell_text(row[digest_at]):
+            part = row[part_at] if isinstance(row[part_at], (int, float)) else 0
+            parts.setdefault((cell_text(row[digest_at]), cell_text(row[unit_at])), []).append((part, str(row[text_at])))
+    out: dict[str, list[list[Any]]] = {}
+    for (digest, unit), chunks in parts.items():
+        try:
+            locked = json.loads("".join(text for _, text in sorted(chunks)))
+        except ValueError:
+            continue
+        if master_id and F.locked_digest(master_id, year, period, unit, locked) != digest:
+            continue
+        out[digest] = locked
+    return out
 
 
 def issued_records(rows: list[list[Any]]) -> dict[tuple[str, str], list[tuple[str, list[str]]]]:
@@ -128,6 +170,8 @@ class Submission:
     sha256: str = ""
     mtime: float = 0.0
     superseded_by: str = ""
+    version: int = 0  # which issue of the period the file is (1, 2, …; 发放记录 order)
+    tasks: list[str] = field(default_factory=list)  # the tasks whose answers it gives (still the unit's)
 
     @property
     def file(self) -> str:
@@ -325,27 +369,16 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
     if not structure_ok:
         _explain_rows(c, ids, expected)
 
-    locked_rows = []
-    for r, tid in zip(task_rows, ids):
-        locked_rows.append([value(r, col) for col in F.LOCKED])
-        info = ctx.tasks.get(tid)
-        if info is None:
-            continue
-        due = value(r, S.DUE)
-        due = due.date() if isinstance(due, dt.datetime) else due
-        for col, got, want in ((S.TEXT, cell_text(value(r, S.TEXT)), info.text),
-                               (S.DEADLINE_TEXT, cell_text(value(r, S.DEADLINE_TEXT)), info.deadline_text),
-                               (S.DUE, due or None, info.due),
-                               (S.TARGET, cell_text(value(r, S.TARGET)), info.target),
-                               (S.NEXT_MILESTONE, cell_text(value(r, S.NEXT_MILESTONE)), info.next_step)):
-            if got != want:
-                c.add("locked-cell-changed", f"{col}被改动（应为“{want or '空'}”），请勿改动锁定内容",
-                      sheet=F.FORM, cell=f"{F.letter(col)}{r}")
+    # Genuine when the locked cells are exactly those of a workbook issued this period (their digest
+    # is one 发放记录 holds): then they are what was issued, whatever the office changed since.
+    locked_rows = [[value(r, col) for col in F.LOCKED] for r in task_rows]
     digest = F.locked_digest(ctx.master_id, ctx.year, sub.period, sub.unit, locked_rows)
-    was_issued = digest in {d for d, _ in issued}
-    if structure_ok and not was_issued and not any(f.code == "locked-cell-changed" for f in sub.findings):
+    matches = [v for v, (d, _) in enumerate(issued, start=1) if d == digest]
+    sub.version = matches[-1] if matches else _claimed_version(issued, meta, ids)
+    as_issued = locked_rows if matches else ctx.content.get(issued[sub.version - 1][0])
+    if structure_ok and not matches and not _locked_edits(c, task_rows, ids, locked_rows, as_issued):
         c.add("digest-mismatch", "锁定内容与下发时不一致（文件被改动过），请使用督查室下发的原表重新填写", sheet=F.FORM)
-    if cell_text(meta.get("摘要SHA256")) != digest and structure_ok and was_issued:
+    if cell_text(meta.get("摘要SHA256")) != digest and structure_ok and matches:
         c.add("meta-edited", "系统信息表 _meta 被改动，请勿改动该表", "warning", sheet=F.META)
 
     if scan is not None:
@@ -360,9 +393,12 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
                   sheet=F.FORM, cell=f"A{hidden[0]}")
     cells = _Inputs(value, formats, scan.styles if scan is not None else {},
                     scan.formulas if scan is not None else set())
-    for r, tid in zip(task_rows, ids):
-        if tid in ctx.tasks and structure_ok:
-            sub.answers.append(_check_answer(c, r, tid, cells))
+    issued_rows = {cell_text(row[0]): row for row in as_issued or locked_rows}
+    for r, tid, row in zip(task_rows, ids, locked_rows):
+        info = _current(c, r, tid, issued_rows.get(tid, row)) if structure_ok else None
+        if info is not None:
+            sub.answers.append(_check_answer(c, r, tid, cells, info))
+            sub.tasks.append(tid)
     footer_start = (task_rows[-1] if task_rows else F.FIRST_ROW - 1) + 1
     _check_footer(c, rows, footer_start, cells)
     for r, row in enumerate(rows, start=1):
@@ -371,6 +407,87 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
             c.add("extra-content", "表格右侧有多余内容，不会被采用，请删除", "warning", sheet=F.FORM,
                   cell=f"{col_letter(extra[0] + 1)}{r}")
             break
+
+
+def _claimed_version(issued: list[tuple[str, list[str]]], meta: dict[str, Any], ids: list[str]) -> int:
+    """The issue a file that is not exactly as issued claims to be: by the digest in its _meta,
+    else the newest with its task rows, else the newest."""
+    claimed = cell_text(meta.get("摘要SHA256"))
+    for test in (lambda d, i: d == claimed, lambda d, i: i == ids, lambda d, i: True):
+        found = [v for v, (d, i) in enumerate(issued, start=1) if test(d, i)]
+        if found:
+            return found[-1]
+    return len(issued)
+
+
+def _locked_edits(c: _Checker, task_rows: list[int], ids: list[str], locked_rows: list[list[Any]],
+                  as_issued: list[list[Any]] | None) -> bool:
+    """locked-cell-changed for every locked cell that differs from what was issued; whether any did.
+
+    Without a record of the issued cells (a workbook issued before 发放内容 existed), the
+    cells are compared with the master as it is now.
+    """
+    ctx = c.ctx
+    issued_rows = {cell_text(row[0]): row for row in as_issued or []}
+    found = False
+    for r, tid, got in zip(task_rows, ids, locked_rows):
+        if as_issued is not None:
+            want, said = issued_rows.get(tid), "下发时为"
+        else:
+            info = ctx.tasks.get(tid)
+            want = [tid, info.text, info.deadline_text, info.due, info.target, info.next_step] if info else None
+            said = "应为"
+        if want is None:
+            continue
+        for col, g, w in zip(F.LOCKED, got, want):
+            if col != S.TASK_ID and F.canonical_value(g) != F.canonical_value(w):
+                c.add("locked-cell-changed", f"{col}被改动（{said}“{F.canonical_value(w) or '空'}”），请勿改动锁定内容",
+                      sheet=F.FORM, cell=f"{F.letter(col)}{r}")
+                found = True
+    return found
+
+
+def _current(c: _Checker, r: int, tid: str, issued_row: list[Any]) -> TaskInfo | None:
+    """What the office changed in a task since the file was issued, as info findings; the task as
+    the answer is checked against (``None``: the answer is not used, the task is no longer the unit's).
+
+    A requirement holds only when it held for the workbook the unit filled and still holds
+    now: an 实际完成值 only when the issued row had a target, 存在问题 for an overdue task only
+    when both the issued and the current deadline have passed.
+    """
+    ctx, unit = c.ctx, c.sub.unit
+    info = ctx.tasks.get(tid)
+    issued = dict(zip(F.LOCKED, issued_row))
+
+    def note(code: str, message: str, column: str = S.TASK_ID) -> None:
+        c.add(code, f"{tid} {message}", "info", sheet=F.FORM, cell=f"{F.letter(column)}{r}")
+
+    if info is None:
+        note("task-removed", "已不在台账中，本单位填报内容未采用")
+        return None
+    if info.cancelled:
+        note("task-cancelled", "任务已撤销，本单位填报内容未采用")
+        return None
+    if unit not in info.leads:
+        note("task-reassigned", f"任务已调整至 {'、'.join(info.leads) or '其他单位'}，本单位填报内容未采用")
+        return None
+    was = {col: F.canonical_value(v) for col, v in issued.items()}
+    if was[S.TEXT] != info.text:
+        note("task-revised", f"任务内容已修订（现为“{info.text[:60]}”）", S.TEXT)
+    moved = was[S.DEADLINE_TEXT] != info.deadline_text
+    if moved:
+        note("deadline-changed", f"完成时限已由 {was[S.DEADLINE_TEXT] or '空'} 调整为 {info.deadline_text or '空'}",
+             S.DEADLINE_TEXT)
+    if was[S.TARGET] != info.target:
+        note("target-changed", f"指标目标已由 {was[S.TARGET] or '无'} 调整为 {info.target or '无'}", S.TARGET)
+    if not moved and was[S.NEXT_MILESTONE] != info.next_step:
+        note("milestone-changed", f"下一节点已调整为 {info.next_step or '无'}", S.NEXT_MILESTONE)
+    if not (moved or was[S.TARGET] != info.target):
+        return info
+    due = to_date(issued.get(S.DUE))  # a date cell of the file, or ISO text of 发放内容
+    later = max(due, info.due) if due and info.due else None
+    return dataclasses.replace(info, due=later, target=info.target if was[S.TARGET] else "",
+                               steps=() if moved else info.steps)
 
 
 def _explain_rows(c: _Checker, ids: list[str], expected: list[str]) -> None:
@@ -427,9 +544,9 @@ def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
     return text
 
 
-def _check_answer(c: _Checker, r: int, tid: str, cells: _Inputs) -> Answer:
+def _check_answer(c: _Checker, r: int, tid: str, cells: _Inputs, info: TaskInfo | None = None) -> Answer:
     ctx = c.ctx
-    info = ctx.tasks[tid]
+    info = info or ctx.tasks[tid]
 
     def ref(col: str) -> str:
         return f"{F.letter(col)}{r}"
@@ -597,12 +714,28 @@ def mark_superseded(subs: list[Submission]) -> None:
     for group in groups.values():
         if len(group) < 2:
             continue
-        group.sort(key=lambda s: (s.report_date or dt.date.min, s.mtime), reverse=True)
+        # A newer issue first (a version sent after a change), then the newer file of one issue.
+        group.sort(key=lambda s: (s.version, s.report_date or dt.date.min, s.mtime), reverse=True)
         newest = group[0]
+        covered = set(newest.tasks)
+        everything = not newest.tasks  # rows not read (a broken file): the newest file decides, as ever
         for s in group[1:]:
-            s.superseded_by = newest.file
-            s.findings.append(Finding("superseded", f"同一单位同一期有更新的文件 {newest.file}，本文件未采用",
-                                      "info", s.file))
+            left = [t for t in s.tasks if t not in covered]
+            if everything or not left:
+                s.superseded_by = newest.file
+                s.findings.append(Finding("superseded", f"同一单位同一期有更新的文件 {newest.file}，本文件未采用",
+                                          "info", s.file))
+                continue
+            # An older issue returned too: its answers count for the tasks no newer file holds.
+            taken = [t for t in s.tasks if t in covered]
+            if taken:
+                s.answers = [a for a in s.answers if a.task_id not in covered]
+                s.findings.append(Finding("partly-superseded", f"{'、'.join(taken[:5])}{'等' if len(taken) > 5 else ''} "
+                                          f"以同一单位更新的文件 {newest.file} 为准，本文件只采用其余 {len(left)} 项任务",
+                                          "info", s.file))
+            s.tasks = left
+            covered.update(left)
+            everything = everything or not s.tasks
 
 
 @dataclass
