@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from . import changes
 from . import schema as S
 from .indicators import rate_for_task
 from .language.text import cell_text, to_date
@@ -15,6 +16,7 @@ from .master import Master
 from .milestones import Milestone, expected_progress, missed
 
 RED, YELLOW, GREEN = "红", "黄", "绿"
+ORIGINAL_DEADLINE = "原完成时限"  # the 完成时限 of a task extended this year (延期), before its first extension
 GROUP_COLUMNS = ["任务数", "已完成", "到期任务", "到期已完成", "到期完成率", "总体完成率", "平均进度", "逾期",
                  "临期", RED, YELLOW, GREEN]
 
@@ -92,7 +94,8 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
     s = master.settings
     as_of = as_of or s.as_of
     rows = []
-    for t in master.tasks:
+    extended = changes.extended(master)
+    for t in master.active_tasks():  # a cancelled task has no rate, light or 序时进度
         due = to_date(t.get(S.DUE))
         status = cell_text(t.get(S.STATUS))
         progress = _number(t.get(S.PROGRESS))
@@ -120,6 +123,7 @@ def task_metrics(master: Master, as_of: dt.date | None = None) -> pd.DataFrame:
             "逾期": due is not None and due < as_of and not done,
             "临期": due is not None and not done and 0 <= (due - as_of).days <= s.due_soon,
             "剩余天数": (due - as_of).days if due else None,
+            ORIGINAL_DEADLINE: extended.get(cell_text(t.get(S.TASK_ID)), ""),
         })
     return pd.DataFrame(rows)
 

@@ -14,16 +14,19 @@ from typing import Any
 
 import xlsxwriter
 
+from . import changes
 from . import schema as S
 from .collect import read_history, reported_units
 from .findings import DubanError
-from .language.text import wrapped_lines
+from .language.text import cell_text, wrapped_lines
 from .master import Master, master_protected, read_master
-from .metrics import GREEN, RED, YELLOW, Metrics, compute
+from .metrics import GREEN, ORIGINAL_DEADLINE, RED, YELLOW, Metrics, compute
 from .ooxml.safe_write import write_output
 
 OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, DUE_SOON, INDICATORS, MISSING = (
     "总体情况", "按分管领导", "按牵头单位", "逾期任务", "临期任务", "指标完成情况", "未报送单位")
+ADJUSTMENTS = "调整情况"
+ADJUSTMENT_HEADERS = ["任务编号", "任务目标", "调整类型", "原内容", "新内容", "批复文号", "备注", "记录时间"]
 NOT_REPORTED = "未报送"
 
 
@@ -78,7 +81,7 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
     tables[OVERDUE] = Table(f"逾期任务清单（{label}，共 {len(overdue)} 项{_of_which(overdue)}）",
                             ["任务编号", "任务目标", "时间节点", "牵头单位", "分管领导", "完成时限", "截止日期", "逾期天数",
                              "完成状态", "完成进度(%)", "存在问题"],
-                            [[r[S.TASK_ID], r[S.TEXT], r["时间节点"], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT],
+                            [[r[S.TASK_ID], r[S.TEXT], r["时间节点"], r[S.LEAD], r[S.LEADER], _deadline(r),
                               r[S.DUE], -int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]),
                               r.get(S.PROBLEMS) or ""] for r in overdue],
                             [10, 40, 18, 16, 13, 10, 11, 8, 9, 9, 28], wrap={"任务目标", "时间节点", "存在问题", "牵头单位"})
@@ -86,7 +89,7 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
     tables[DUE_SOON] = Table(f"临期任务清单（{label}起 {s.due_soon} 天内到期，共 {len(soon)} 项{_of_which(soon)}）",
                              ["任务编号", "任务目标", "时间节点", "牵头单位", "分管领导", "完成时限", "截止日期", "剩余天数",
                               "完成状态", "完成进度(%)", "序时进度(%)"],
-                             [[r[S.TASK_ID], r[S.TEXT], r["时间节点"], r[S.LEAD], r[S.LEADER], r[S.DEADLINE_TEXT],
+                             [[r[S.TASK_ID], r[S.TEXT], r["时间节点"], r[S.LEAD], r[S.LEADER], _deadline(r),
                                r[S.DUE], int(r["剩余天数"]), r[S.STATUS] or NOT_REPORTED, _clean(r[S.PROGRESS]),
                                _clean(r.get("序时进度"))] for r in soon],
                              [10, 40, 18, 16, 13, 10, 11, 8, 9, 9, 9], wrap={"任务目标", "时间节点", "牵头单位"})
@@ -103,7 +106,31 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
                for u in master.units if master.tasks_of(u[S.UNIT_NAME]) and u[S.UNIT_NAME] not in reported]
     tables[MISSING] = Table(f"{s.period_label}未报送单位（共 {len(missing)} 个）", ["单位", "类型", "牵头任务数", "其中逾期"],
                             missing, [30, 10, 10, 10])
+    tables[ADJUSTMENTS] = adjustments(master)
     return tables
+
+
+def _deadline(task: dict[str, Any]) -> str:
+    """完成时限 as the task lists show it: an extended task is marked 延期 with its first deadline."""
+    old = task.get(ORIGINAL_DEADLINE)
+    return f"{task[S.DEADLINE_TEXT]}（延期，原为{old}）" if old else task[S.DEADLINE_TEXT]
+
+
+def adjustments(master: Master) -> Table:
+    """调整情况: the changes of the decomposition made this period, counted by kind in the title
+    (新增, 延期, 调整牵头单位, 撤销 always named), and the year's totals."""
+    s = master.settings
+    this = changes.of_period(master, s.period)
+    year = changes.counts(changes.history(master))
+    now = changes.counts(this)
+    counted = "、".join(f"{kind} {n} 项" for kind, n in now.items() if n or kind in changes.HEADLINE_KINDS)
+    total = "、".join(f"{kind} {n} 项" for kind, n in year.items() if n)
+    texts = {cell_text(t.get(S.TASK_ID)): cell_text(t.get(S.TEXT)) for t in master.tasks}
+    rows = [[c.task_id, texts.get(c.task_id, ""), c.kind, c.old, c.new, c.approval, c.note,
+             changes.PENDING if c.time is None else
+             c.time.strftime("%Y-%m-%d %H:%M") if c.time != dt.datetime.min else ""] for c in this]
+    return Table(f"{s.period_label}任务调整情况（{counted}" + (f"；全年累计 {total}" if total else "") + "）",
+                 ADJUSTMENT_HEADERS, rows, [10, 40, 12, 24, 24, 16, 20, 16], wrap={"任务目标", "原内容", "新内容", "备注"})
 
 
 def _due_list(tasks: Any, steps: Any) -> list[dict[str, Any]]:
@@ -261,6 +288,7 @@ def _note(name: str, metrics: Metrics) -> str:
         BY_LEADER: "按到期完成率、总体完成率、平均进度排序。",
         BY_UNIT: "多个牵头单位共同负责的任务，分别计入各单位。",
         INDICATORS: "完成率低于 100% 的以红色下划线标出；“与经济增长同步”类指标按地区生产总值增长目标计算。",
+        ADJUSTMENTS: f"以台账“{S.CHANGES}”表为准；已撤销的任务不计入任务总数、完成率和红黄绿灯，延期任务按调整后的完成时限计算。",
     }.get(name, f"截至日期：{metrics.as_of.isoformat()}")
 
 

@@ -18,10 +18,22 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from ..changes import HEADLINE_KINDS
 from ..master import Master, default_addressees, default_next_steps
 from ..metrics import RED, Metrics, red_reason
 from ..ooxml.safe_write import Protected, write_output
-from ..report import BY_LEADER, BY_UNIT, DUE_SOON, INDICATORS, MISSING, NOT_REPORTED, OVERDUE, OVERVIEW, Table
+from ..report import (
+    ADJUSTMENTS,
+    BY_LEADER,
+    BY_UNIT,
+    DUE_SOON,
+    INDICATORS,
+    MISSING,
+    NOT_REPORTED,
+    OVERDUE,
+    OVERVIEW,
+    Table,
+)
 from .gbt9704 import SUBHEADING_FONT, OfficialDocument, date_text
 
 ATTACHMENT = "逾期及红灯任务清单"
@@ -124,6 +136,9 @@ def narrative(master: Master, metrics: Metrics, tables: dict[str, Table]) -> lis
     lists.paragraphs += _task_list("（二）临期任务。", _rows(tables[DUE_SOON]), as_of, overdue=False,
                                    none=f"{s.due_soon}日内无临期任务。", window=s.due_soon)
     sections.append(lists)
+    adjusted = _adjustments(_rows(tables[ADJUSTMENTS]), s.period_label, total) if ADJUSTMENTS in tables else []
+    if adjusted:
+        sections.append(Section("五、任务调整情况", adjusted))
 
     expected = len(units)
     label = s.period_label
@@ -144,7 +159,48 @@ def narrative(master: Master, metrics: Metrics, tables: dict[str, Table]) -> lis
         if line:
             steps.paragraphs.append(_lead(line))
     sections.append(steps)
+    numbered = [sec for sec in sections if sec.heading]  # 任务调整情况 is there only when tasks changed
+    for numeral, sec in zip(NUMERALS, numbered):
+        sec.heading = f"{numeral}、{sec.heading.split('、', 1)[1]}"
     return sections
+
+
+NUMERALS = "一二三四五六七八九十"
+# How each kind of change is told: (counted as, one task's sentence from its name, 原内容 and 新内容).
+_TOLD = {
+    S.KIND_ADDED: ("新增任务", lambda name, old, new: f"新增“{name}”"),
+    S.KIND_REVISED: ("修订任务内容", lambda name, old, new: f"修订“{name}”的任务内容"),
+    S.KIND_EXTENDED: ("延期", lambda name, old, new: f"“{name}”完成时限由{old}延至{new}"),
+    S.KIND_RESCHEDULED: ("调整完成时限", lambda name, old, new: f"“{name}”完成时限由{old}调整为{new}"),
+    S.KIND_LEAD: ("调整牵头单位", lambda name, old, new: f"“{name}”牵头单位由{old}调整为{new}"),
+    S.KIND_SUPPORT: ("调整配合单位", lambda name, old, new: f"“{name}”配合单位调整为{new or '无'}"),
+    S.KIND_LEADER: ("调整分管领导", lambda name, old, new: f"“{name}”分管领导由{old}调整为{new}"),
+    S.KIND_CANCELLED: ("撤销", lambda name, old, new: f"撤销“{name}”"),
+    S.KIND_RESTORED: ("恢复", lambda name, old, new: f"恢复“{name}”"),
+}
+
+
+def _adjustments(rows: list[dict[str, Any]], label: str, total: int) -> list[tuple[str, str]]:
+    """任务调整情况: how many tasks of each kind changed this period, and which (listed when few)."""
+    if not rows:
+        return []
+    tasks: dict[str, list[dict[str, Any]]] = {}
+    order = list(HEADLINE_KINDS) + [k for k in S.CHANGE_KINDS if k not in HEADLINE_KINDS]
+    for r in sorted(rows, key=lambda r: order.index(r["调整类型"]) if r["调整类型"] in order else len(order)):
+        tasks.setdefault(r["调整类型"], []).append(r)
+    counted = "，".join(f"{_TOLD.get(kind, (kind,))[0]}{len({r['任务编号'] for r in rs})}项" for kind, rs in tasks.items())
+    out = [("", f"{label}，根据工作需要，对任务分解作了调整：{counted}。调整后共有任务{total}项"
+                "（已撤销的任务不再计入，延期任务按调整后的完成时限督办）。")]
+    if len(rows) <= LIST_LIMIT:
+        for i, r in enumerate(rows, start=1):
+            kind = r["调整类型"]
+            tell = _TOLD[kind][1] if kind in _TOLD else (lambda name, old, new: f"“{name}”{kind}")
+            why = "；".join(str(x) for x in (r["批复文号"], r["备注"]) if x)
+            told = tell(excerpt(r["任务目标"] or r["新内容"]), r["原内容"], r["新内容"])
+            out.append(("", f"{i}.{told}" + (f"（{why}）" if why else "") + "。"))
+    else:
+        out[0] = (out[0][0], out[0][1] + f"调整明细见台账“{S.CHANGES}”表。")
+    return out
 
 
 def _lead(line: str) -> tuple[str, str]:
