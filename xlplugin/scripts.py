@@ -19,16 +19,19 @@ from workbook import schema as S
 from workbook.checks import check_master
 from workbook.collect import history_rows, plan_collect, reported_units
 from workbook.findings import SEVERITY_LABEL, DubanError
+from workbook.fixes import plan_fixes
 from workbook.language.text import col_letter
+from workbook.master import SHEET_LAYOUTS
 from workbook.metrics import compute
 from workbook.report import bulletin, table_values
-from workbook.split import issued_rows, sheet_title, write_unit_workbooks
+from workbook.split import issue_updates, sheet_title, write_unit_workbooks
+from workbook.updates import Grid, SheetUpdate, Updates
 from workbook.validate import context_from_master, validate_batch
 from workbook.word.notices import plan_notices, render_notices
 from workbook.word.tongbao import write_tongbao
 
 from . import datadir
-from .bookio import PANEL, alert, desktop_path, read_master, replace_sheet, status, write_block
+from .bookio import PANEL, alert, desktop_path, read_master, replace_sheet, sheet_names, status, write_block
 from .decorators import ON_SERVER, script
 
 CHECK_SHEET = "校验结果"
@@ -45,6 +48,7 @@ BUTTONS: dict[str, tuple[str, str, str]] = {
     "duban_report": ("生成报表", "btn_report", "D19"),
     "duban_tongbao": ("生成通报", "btn_tongbao", "D22"),
     "duban_notices": ("生成督办单", "btn_notices", "D25"),
+    "duban_apply_changes": ("应用调整", "btn_apply", "D28"),
 }
 
 
@@ -107,15 +111,27 @@ def duban_check_master(book: xw.Book) -> None:
     """校验台账: findings into the 校验结果 sheet, each linking to its cell."""
     master, _ = read_master(book)
     report = check_master(master)
+    counts = _write_check(book, report)
+    alert(book, f"校验完成：错误 {counts['error']} 项，警告 {counts['warning']} 项。详见“{CHECK_SHEET}”表。")
+
+
+def _link(sheet: str, cell: str) -> str:
+    where = f"{sheet}!{cell}" if cell else sheet
+    return f'=HYPERLINK("#\'{sheet}\'!{cell}","{where}")' if sheet and cell else where
+
+
+def _write_check(book: xw.Book, report: Any, fixes: list[Any] = ()) -> dict[str, int]:
+    """The 校验结果 sheet: what was fixed (应用调整), then the findings, each linking to its cell."""
     rows: list[list[Any]] = [["级别", "代码", "位置", "说明", "建议"]]
+    for f in fixes:
+        rows.append(["已修正", "fixed", _link(f.sheet, f.cell), text_safe(f.message), None])
     for f in report.sorted():
-        where = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
-        link = f'=HYPERLINK("#\'{f.sheet}\'!{f.cell}","{where}")' if f.sheet and f.cell else where
-        rows.append([SEVERITY_LABEL[f.severity], f.code, link, text_safe(f.message), text_safe(f.suggestion)])
+        rows.append([SEVERITY_LABEL[f.severity], f.code, _link(f.sheet, f.cell), text_safe(f.message),
+                     text_safe(f.suggestion)])
     counts = report.counts()
     rows.append([f"错误 {counts['error']} 项，警告 {counts['warning']} 项", None, None, None, None])
     replace_sheet(book, CHECK_SHEET, rows)
-    alert(book, f"校验完成：错误 {counts['error']} 项，警告 {counts['warning']} 项。详见“{CHECK_SHEET}”表。")
+    return counts
 
 
 @script(**_button("duban_unit_sheets"))
@@ -144,8 +160,10 @@ def duban_export_units(book: xw.Book) -> None:
     out = _files_dir(book, master, "导出单位工作簿", datadir.period_folder(master.settings.period), create=True)
     files, forms = write_unit_workbooks(master, out, master.units_with_tasks(), master.settings.period,
                                         force=True, workers=1)
-    _append_rows(book, S.ISSUED, issued_rows(forms, files), rows.get(S.ISSUED))
-    alert(book, f"已导出 {len(files)} 个单位工作簿到 {_shown(out)}。请保存台账（发放记录已更新）。")
+    changes, updates = issue_updates(master, forms, files, rows.get(S.ISSUED_CONTENT, []))
+    _apply_updates(book, rows, updates)
+    alert(book, f"已导出 {len(files)} 个单位工作簿到 {_shown(out)}。请保存台账（发放记录已更新"
+                + (f"，{len(changes)} 项调整已记入“{S.CHANGES}”" if changes else "") + "）。")
 
 
 @script(**_button("duban_collect", writes_files=True))
@@ -154,7 +172,7 @@ def duban_collect(book: xw.Book) -> None:
     """汇总报送: validate the 报送文件 folder beside the master (classic) or in the office's data folder (Server), and merge."""
     master, rows = read_master(book)
     inbox = _files_dir(book, master, "汇总报送", datadir.INBOX)
-    ctx = context_from_master(master, rows.get(S.ISSUED, []))
+    ctx = context_from_master(master, rows.get(S.ISSUED, []), rows.get(S.ISSUED_CONTENT, []))
     batch = validate_batch(datadir.regular_files(inbox), master, ctx, keep_answers=True)
     history = history_rows(rows.get(S.HISTORY, []))
     result, plan = plan_collect(batch, history)
@@ -166,7 +184,9 @@ def duban_collect(book: xw.Book) -> None:
                 tasks[row - 1][header.index(col)] = value
     first, last = header.index(S.TRACKING_COLUMNS[0]), max(header.index(c) for c in S.TRACKING_COLUMNS)
     block = _safe_block([r[first:last + 1] for r in tasks[1:]])
-    _append_rows(book, S.HISTORY, plan.history_rows, rows.get(S.HISTORY))
+    # (an old 进展记录 without 发放版本 gets the column's header)
+    _apply_updates(book, rows, {S.HISTORY: SheetUpdate(append=[dict(zip(S.HISTORY_COLUMNS, r))
+                                                                for r in plan.history_rows])})
     write_block(book.sheets[S.TASKS], f"{col_letter(first + 1)}2", block)
     rejected = [s.file for s in batch.submissions if not s.valid]
     alert(book, f"已汇总 {len(result.accepted)} 个文件，退回 {len(rejected)} 个"
@@ -236,6 +256,61 @@ def duban_notices(book: xw.Book) -> None:
                 "请保存台账（督办记录已更新）。")
 
 
+@script(**_button("duban_apply_changes"))
+@guarded("应用调整")
+def duban_apply_changes(book: xw.Book) -> None:
+    """应用调整: what ``duban check --fix`` does (the same plan), written into the open book; shows 调整记录.
+
+    New units are not added to 单位 here (the command line's --add-units): in Excel staff add the row.
+    """
+    master, rows = read_master(book)
+    plan = plan_fixes(master)
+    _apply_updates(book, rows, plan.updates)
+    counts = _write_check(book, check_master(plan.master), plan.fixes)
+    if S.CHANGES in sheet_names(book):
+        book.sheets[S.CHANGES].activate()
+    if not (plan.fixes or plan.changes or plan.first_record):
+        alert(book, f"无需修正，也没有新的调整。校验：错误 {counts['error']} 项，警告 {counts['warning']} 项。")
+        return
+    alert(book, f"已修正 {len(plan.fixes)} 处、记入“{S.CHANGES}” {len(plan.changes)} 条（请补填批复文号、备注）；"
+                f"校验：错误 {counts['error']} 项，警告 {counts['warning']} 项，详见“{CHECK_SHEET}”表。请保存台账。")
+
+
+def _apply_updates(book: xw.Book, rows: dict[str, list[list[Any]]], updates: Updates) -> None:
+    """Write a plan of :mod:`workbook.updates` into the open book, as the file route patches it: changed
+    cells (a run of one column per call), rows appended below the last, or a sheet's rows replaced."""
+    for name, update in updates.items():
+        existing = rows.get(name)
+        if existing is None:  # a sheet this book lacks (a master made before it existed)
+            existing = [list(S.SHEET_COLUMNS.get(name, []))]
+            sheet = replace_sheet(book, name, existing)
+            if SHEET_LAYOUTS.get(name, ((), {}, (), False))[3]:
+                sheet.visible = False
+        grid = Grid(existing[0])
+        sheet = book.sheets[name]
+        if update.body is not None:
+            body = [grid.row(v) for v in update.body + update.append]
+            blank = [[None] * len(grid.header) for _ in range(len(existing) - 1 - len(body))]
+            write_block(sheet, "A2", _safe_block(_plain(body + blank)))
+        else:
+            columns: dict[int, dict[int, Any]] = {}
+            for (r, column), value in update.cells.items():
+                columns.setdefault(grid.column(column), {})[r] = value
+            for c, cells in columns.items():
+                run: list[int] = []
+                for r in sorted(cells) + [0]:
+                    if run and r != run[-1] + 1:
+                        write_block(sheet, f"{col_letter(c + 1)}{run[0]}",
+                                    _safe_block(_plain([[cells[x]] for x in run])))
+                        run = []
+                    run.append(r)
+            if update.append:
+                block = [grid.row(v) for v in update.append]
+                write_block(sheet, f"A{max(len(existing), 1) + 1}", _safe_block(_plain(block)))
+        if grid.added:
+            write_block(sheet, "A1", [grid.header])
+
+
 def _bulletin(master: Any, rows: dict[str, list[list[Any]]]) -> tuple[Any, dict[str, Any]]:
     """The bulletin's metrics and tables from the open book (its 进展记录 says who reported)."""
     metrics = compute(master)
@@ -277,7 +352,7 @@ def _append_rows(book: xw.Book, sheet_name: str, values: list[list[Any]], existi
     if not values:
         return
     if existing is None:
-        headers = {S.ISSUED: S.ISSUED_COLUMNS, S.NOTICES: S.NOTICE_COLUMNS}.get(sheet_name, S.HISTORY_COLUMNS)
+        headers = {S.ISSUED: S.ISSUED_COLUMNS, S.NOTICES: S.NOTICE_COLUMNS}[sheet_name]
         replace_sheet(book, sheet_name, [headers])
     next_row = max(len(existing or []), 1) + 1
     write_block(book.sheets[sheet_name], f"A{next_row}", _safe_block(_plain(values)))

@@ -47,6 +47,7 @@ DESCRIPTIONS = {
     "duban_report": "生成月度督查通报各表（带图表的通报文件请用命令行 duban report）",
     "duban_tongbao": "生成 Word 督查通报（公文格式），放在“督查通报_期次”文件夹（桌面版在台账旁，Server 在数据文件夹；Lite 不可用）",
     "duban_notices": "为有红灯或逾期任务的单位生成督办通知单，放在“督办通知单_期次”文件夹，编号记入“督办记录”，请随后保存台账（桌面版在台账旁，Server 在数据文件夹；Lite 不可用）",
+    "duban_apply_changes": "新增、修订、延期、调整或撤销任务后点此：补任务编号和截止日期，规范单位名称，把调整记入“调整记录”并打开该表，请随后补填批复文号并保存台账",
 }
 
 
@@ -150,9 +151,10 @@ def build(path: Path = TEMPLATE) -> Path:
                 "fill": {"color": "#2F5597"}, "font": {"color": "white", "bold": True, "size": 12, "name": "宋体"},
                 "align": {"vertical": "middle", "horizontal": "center"}})
             panel.write_string(row, 5, DESCRIPTIONS.get(name, caption), text)
-        sheets = [(S.TASKS, S.TASK_COLUMNS), (S.LEADERS, S.LEADER_COLUMNS), (S.UNITS, S.UNIT_COLUMNS),
-                  (S.SETTINGS, [S.SETTING_KEY, S.SETTING_VALUE]), (S.HISTORY, S.HISTORY_COLUMNS),
-                  (S.ISSUED, S.ISSUED_COLUMNS), (S.NOTICES, S.NOTICE_COLUMNS)]
+        sheets = [(S.TASKS, S.TASK_COLUMNS), (S.MILESTONES, S.MILESTONE_COLUMNS), (S.LEADERS, S.LEADER_COLUMNS),
+                  (S.UNITS, S.UNIT_COLUMNS), (S.SETTINGS, [S.SETTING_KEY, S.SETTING_VALUE]),
+                  (S.HISTORY, S.HISTORY_COLUMNS), (S.CHANGES, S.CHANGE_COLUMNS), (S.ISSUED, S.ISSUED_COLUMNS),
+                  (S.NOTICES, S.NOTICE_COLUMNS), (S.STATE, S.STATE_COLUMNS), (S.ISSUED_CONTENT, S.ISSUED_CONTENT_COLUMNS)]
         for sheet_name, headers in sheets:
             ws = wb.add_worksheet(sheet_name)
             for c, h in enumerate(headers):
@@ -172,7 +174,7 @@ def build(path: Path = TEMPLATE) -> Path:
                 ws.write_string(12, 1, S.DEFAULT_ISSUER)
                 ws.write_string(14, 1, default_next_steps(S.DEFAULT_REPORT_DAY))
                 ws.write_number(15, 1, S.DEFAULT_REPLY_DAYS)
-            if sheet_name == S.ISSUED:
+            if sheet_name in (S.ISSUED, S.STATE, S.ISSUED_CONTENT):
                 ws.hide()
         conf = wb.add_worksheet(CONF_SHEET)
         conf.write_string(0, 0, "UDF Modules")
