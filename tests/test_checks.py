@@ -70,7 +70,7 @@ def test_each_check_fires(master_copy, changes, code, cell):
 def test_unknown_unit_suggests_the_closest_name(master_copy):
     edit(master_copy, S.TASKS, {"E5": "市财政厅"})
     (hit,) = [f for f in check_master(read_master(master_copy)).findings if f.code == "unit-unknown"]
-    assert hit.suggestion == "市财政局" and hit.severity == "error"
+    assert hit.suggestion == "市财政局" and hit.severity == "error" and "--add-units" in hit.message
 
 
 def test_missing_serial(master_copy):
@@ -79,10 +79,20 @@ def test_missing_serial(master_copy):
 
 
 def test_leader_counts_that_do_not_reconcile_are_errors(master_copy):
-    edit(master_copy, S.TASKS, {"G6": "刘继英副市长", "G10": "塔拉副市长", "G100": "刘继英副市长"})
+    edit(master_copy, S.TASKS, {"G6": "刘继英副市长", "G10": "塔拉副市长"})
+    edit(master_copy, S.LEADERS, {"B2": 36, "B3": 29})
     report = check_master(read_master(master_copy))
     errors = [f for f in report.errors if f.code == "leader-count-mismatch"]
     assert len(errors) == 2 and errors[0].sheet == S.LEADERS
+
+
+def test_a_task_moved_to_another_leader_counts_as_declared(master_copy):
+    """A leader changed in the master is a change of the decomposition (logged), not a count error."""
+    edit(master_copy, S.TASKS, {"G6": "刘继英副市长", "G10": "塔拉副市长", "G100": "刘继英副市长"})
+    report = check_master(read_master(master_copy))
+    assert report.valid and "leader-count-mismatch" not in report.codes()
+    (hit,) = [f for f in report.findings if f.code == "change-unrecorded"]
+    assert hit.cell == "G100" and "调整分管领导" in hit.message and hit.severity == "info"
 
 
 def test_cli_json_equals_the_library_report(master_copy, capsys):

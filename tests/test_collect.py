@@ -213,7 +213,7 @@ def test_split_records_issues_without_rewriting_the_master(sample_master_file, t
         after = {n: z.read(n) for n in z.namelist()}
     changed = {n for n in before if before[n] != after[n]}
     assert changed <= {zipcraft.sheet_part(master, S.ISSUED), zipcraft.sheet_part(master, S.SETTINGS),
-                       "xl/styles.xml"}
+                       zipcraft.sheet_part(master, S.ISSUED_CONTENT), "xl/styles.xml"}
     settings = read_master(master).settings
     assert settings.period == "2026-07" and settings.as_of == dt.date(2026, 7, 31)
 

@@ -9,6 +9,7 @@ from workbook.language.rates import completion_rate
 from workbook.master import read_master
 from workbook.metrics import compute, light, schedule_progress
 from workbook.report import (
+    ADJUSTMENTS,
     BY_LEADER,
     BY_UNIT,
     INDICATORS,
@@ -129,7 +130,7 @@ def test_report_sheets_values_formats_and_charts(master_copy, tmp_path):
     out = tmp_path / "通报 六月.xlsx"
     write_report(read_master(master_copy), out, D(2026, 6, 30))
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == [OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, "临期任务", INDICATORS, MISSING]
+    assert wb.sheetnames == [OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, "临期任务", INDICATORS, MISSING, ADJUSTMENTS]
     ws = wb[INDICATORS]
     assert [c.value for c in ws[3]][:6] == ["序号", "指标", "目标", "完成情况", "完成率", "牵头单位"]
     rows = {r[0].value: r for r in ws.iter_rows(min_row=4) if isinstance(r[0].value, (int, float))}

@@ -56,9 +56,13 @@ def template(tmp_path_factory, sample_master_file):
     split_master(master, root / "下发", units=list(UNITS))
     inbox = root / "收件箱"
     inbox.mkdir()
-    for i, unit in enumerate(UNITS):
+    rng = random.Random(7)
+    for i, (unit, n) in enumerate(UNITS.items()):
         path = root / "下发" / f"{unit}_2026年6月.xlsx"
-        fill_unit_file(path, AS_OF, seed=i, report_date=dt.date(2026, 6, 20))
+        # Narratives as long as real ones: the originals to archive outweigh the master, as in any office.
+        long = {f"{F.letter(col)}{r}": "".join(chr(rng.randrange(0x4E00, 0x5200)) for _ in range(600))
+                for col in (S.NARRATIVE, S.NEXT_STEPS) for r in range(F.FIRST_ROW, F.FIRST_ROW + n)}
+        fill_unit_file(path, AS_OF, seed=i, report_date=dt.date(2026, 6, 20), overrides=long)
         shutil.move(path, inbox / path.name)
     shutil.rmtree(root / "下发")
     shutil.rmtree(root / "总台账_备份")
@@ -351,9 +355,11 @@ def assert_one_clear_line(err: str) -> None:
 
 
 def test_collect_on_a_full_disk_at_every_size(template, small_disk, capsys):
-    """Free space swept page by page: the lock, the backup, the master, then the archive run out."""
+    """Free space swept two pages at a time: the lock, the backup, the master, then the archive run out."""
     outcomes = set()
-    for free in range(0, 120_000, 4096):
+    # Up to enough for all of it: the lock, a backup, the new master (with the answers), the originals.
+    inbox = sum(p.stat().st_size for p in (template / "收件箱").iterdir())
+    for free in range(0, 2 * (template / "总台账.xlsx").stat().st_size + 3 * inbox, 8192):
         for p in list(small_disk.iterdir()):
             shutil.rmtree(p) if p.is_dir() else p.unlink()
         master, inbox = office(template, small_disk)

@@ -185,6 +185,24 @@ def test_word_documents_in_the_data_folder(server: Server, office: dict) -> None
     assert status == 400 and scripts.WRITER_ROLE in text
 
 
+def test_apply_changes_over_http(server: Server, office: dict) -> None:
+    """应用调整 on the book a client sends: a task added and one extended in Excel are fixed and logged."""
+    sheets, _ = book(office["master"])
+    tasks = sheets[S.TASKS]
+    header = tasks[0]
+    row = [""] * len(header)
+    for column, value in ((S.TEXT, "建成城市运行管理服务平台"), (S.LEAD, "市财政局"), (S.DEADLINE_TEXT, "9月底")):
+        row[header.index(column)] = value
+    tasks.append(row)
+    tasks[10][header.index(S.DEADLINE_TEXT)] = "9月底"  # 2026-010, 6月底
+    status, answer = server.call_script("duban_apply_changes", payload(sheets), READER)
+    assert status == 200
+    alerts = apply(sheets, answer["actions"])
+    assert "已修正 4 处" in alerts[-1] and "记入“调整记录” 2 条" in alerts[-1]
+    assert sheets[S.TASKS][-1][0] == "2026-190" and sheets[S.TASKS][10][header.index(S.DUE)].startswith("2026-09-30")
+    assert [r[3] for r in sheets[S.CHANGES][1:]] == [S.KIND_EXTENDED, S.KIND_ADDED]
+
+
 def test_write_scripts_need_the_writer_role(server: Server, office: dict) -> None:
     sheets, body = book(office["master"])
     status, text = server.call_script("duban_collect", body)

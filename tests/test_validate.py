@@ -218,15 +218,21 @@ def test_recomputed_meta_digest_is_caught_by_the_masters_record(submitted, ctx):
     assert not sub.valid and "locked-cell-changed" in codes(sub)
 
 
-def test_master_edited_after_issue_makes_the_digest_disagree(issued, submitted, tmp_path):
+def test_master_edited_after_issue(issued, submitted, tmp_path):
+    """The office's edit is no fault of the unit; the unit's edit of a locked cell is, even to the new text."""
     master = tmp_path / "台账.xlsx"
     shutil.copy(issued[0], master)
     wb = openpyxl.load_workbook(master)
     wb["任务分解"]["D2"] = "固定资产投资增长9%以上"
     wb.save(master)
-    unit_edit(submitted, setter(B4="固定资产投资增长9%以上"))
     ctx = context_from_master(read_master(master))
-    assert codes(validate_file(submitted, ctx)) == ["digest-mismatch"]
+    sub = validate_file(submitted, ctx)
+    assert sub.valid and codes(sub) == ["task-revised"] and len(sub.answers) == 10
+    assert sub.findings[0].severity == "info" and sub.findings[0].cell == "B4"
+    unit_edit(submitted, setter(B4="固定资产投资增长9%以上"))
+    sub = validate_file(submitted, ctx)
+    (hit,) = [f for f in sub.findings if f.code == "locked-cell-changed"]
+    assert hit.cell == "B4" and "下发时为“固定资产投资增长8%以上”" in hit.message and not sub.valid
 
 
 def write(path: Path, data: bytes) -> Path:

@@ -58,6 +58,10 @@ def run_script(module: Any, name: str, sheets: dict[str, list[list[Any]]]) -> li
     return book.json()["actions"]
 
 
+HIDDEN: set[str] = set()  # sheets a script hid, and the sheet it activated last (for tests to look at)
+ACTIVE: list[str] = []
+
+
 def apply(sheets: dict[str, list[list[Any]]], actions: list[dict[str, Any]]) -> list[str]:
     """Play actions onto ``sheets`` in place; return the alert messages."""
     order = list(sheets)
@@ -91,6 +95,10 @@ def apply(sheets: dict[str, list[list[Any]]], actions: list[dict[str, Any]]) -> 
                         sheets[name][r0 + i][c0 + j] = ""
         elif f == "alert":
             alerts.append(a["args"][0])
+        elif f == "setSheetVisibility":  # what Excel shows, not the values
+            (HIDDEN.add if a["args"] == ["Hidden"] else HIDDEN.discard)(order[a["sheet_position"]])
+        elif f == "activateSheet":
+            ACTIVE[:] = [order[a["args"][0]]]
         else:
             raise AssertionError(f"unexpected action {f}")
     reordered = {n: sheets[n] for n in order}
