@@ -15,6 +15,7 @@ from .collect import collect
 from .feedback import write_findings_workbook, write_marked_copy
 from .filling import fill_unit_file
 from .findings import DubanError
+from .fixes import fix_master
 from .importer import import_to_file
 from .master import read_master
 from .report import report_from_file
@@ -66,6 +67,21 @@ def break_files(inbox: Path, master_path: Path, as_of: dt.date) -> dict[str, str
     return done
 
 
+def adjust_master(master_path: Path) -> None:
+    """What an office does in Excel after the workbooks went out: extend, move, add."""
+    wb = load_workbook(master_path)
+    ws = wb[S.TASKS]
+    header = [c.value for c in ws[1]]
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    ws.cell(rows["2026-010"], header.index(S.DEADLINE_TEXT) + 1).value = "9月底"
+    ws.cell(rows["2026-012"], header.index(S.LEAD) + 1).value = "市住建局"
+    new = ws.max_row + 1
+    for column, value in ((S.CATEGORY, S.CATEGORY_OTHER), (S.TEXT, "建成城市运行管理服务平台"), (S.LEAD, "市财政局"),
+                          (S.LEADER, "刘继英副市长"), (S.DEADLINE_TEXT, "3月底前完成方案，9月底前上线")):
+        ws.cell(new, header.index(column) + 1).value = value
+    wb.save(master_path)
+
+
 def run_demo(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     source = sample_dir() / SAMPLE_SOURCE
@@ -74,7 +90,8 @@ def run_demo(out: Path) -> int:
     inbox = out / "报送文件"
     checked_dir = out / "校验结果"
     notices_dir = out / "督办通知单_2026年6月"
-    for folder in (units_dir, inbox, checked_dir, notices_dir, out / "总台账_归档", out / "总台账_备份"):
+    again_dir = out / "单位填报表_第2版"
+    for folder in (units_dir, inbox, checked_dir, notices_dir, again_dir, out / "总台账_归档", out / "总台账_备份"):
         shutil.rmtree(folder, ignore_errors=True)
 
     print(f"1. 导入分解方案：{source.name}")
@@ -112,27 +129,40 @@ def run_demo(out: Path) -> int:
     print(f"   {st['files']} 个文件：通过 {st['valid']}，退回 {st['with_errors']}，未采用（有更新文件）{st['superseded']}")
     print(f"   已汇总 {len(result.accepted)} 个文件进台账；催报名单：{'、'.join(result.missing_units) or '无'}")
 
-    print("6. 生成月度督查通报")
+    print("6. 年中调整任务（督查室在台账中延期一项、调整一项的牵头单位、新增一项，duban check --fix 记录）")
+    adjust_master(master_path)
+    plan, _ = fix_master(master_path)
+    for c in plan.changes:
+        print(f"   {c.task_id} {c.describe()}")
+    again = split_master(master_path, again_dir, changed=True)
+    print(f"   只为任务有调整的单位重新下发第2版：{'、'.join(p.name for p in again.files.values())}")
+    for i, path in enumerate(again.files.values()):
+        fill_unit_file(path, as_of, seed=100 + i, report_date=as_of - dt.timedelta(days=2))
+    result = collect([again_dir], master_path)
+    print(f"   第2版报送 {len(result.batch.submissions)} 份，通过 {result.batch.stats()['valid']} 份，已汇总")
+
+    print("7. 生成月度督查通报")
     report_path = out / "督查通报_2026年6月.xlsx"
     tables = report_from_file(master_path, report_path, force=True)
     overview = dict((row[0], row[1]) for row in tables["总体情况"].rows)
     print(f"   到期完成率 {overview['到期完成率']:.2%}，总体完成率 {overview['总体完成率']:.2%}，"
           f"逾期 {overview['逾期任务']} 项，红灯 {overview['红灯']} 项 → {report_path.name}")
 
-    print("7. 生成 Word 督查通报（GB/T 9704 公文格式）")
+    print("8. 生成 Word 督查通报（GB/T 9704 公文格式）")
     word_path = out / "督查通报_2026年6月.docx"
     report_from_file(master_path, word_path, force=True)
     print(f"   {word_path.name}（正文 + 附件：逾期及红灯任务清单）")
 
-    print("8. 为有红灯或逾期任务的单位生成督办通知单")
+    print("9. 为有红灯或逾期任务的单位生成督办通知单")
     notices = notices_from_file(master_path, notices_dir)
     if notices.notices:
         print(f"   {len(notices.notices)} 份（{notices.notices[0].code}至{notices.notices[-1].code}），"
               f"编号记入台账“{S.NOTICES}”表 → {notices_dir.name}/")
 
     print(f"\n演示输出目录：{out.resolve()}")
-    print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.MILESTONES}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY}、{S.NOTICES} 及每个单位一张表")
+    print(f"  总台账.xlsx          工作表：{S.TASKS}、{S.MILESTONES}、{S.LEADERS}、{S.UNITS}、{S.SETTINGS}、{S.HISTORY}、{S.CHANGES}、{S.NOTICES} 及每个单位一张表")
     print(f"  {units_dir.name}/      每个单位一个下发的 .xlsx")
+    print(f"  {again_dir.name}/  任务有调整的单位的第2版")
     print(f"  {inbox.name}/        模拟的报送文件（含错误）")
     print(f"  {checked_dir.name}/        校验结果.xlsx 和退回文件（问题单元格已标注）")
     print(f"  {report_path.name}  月度督查通报（工作簿）")
