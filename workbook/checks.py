@@ -222,17 +222,18 @@ def _check_changes(master: Master, report: Report, file: str) -> None:
                    f"并在备注中写明撤销原因", file=file, sheet=S.TASKS)
     rows = {cell_text(t.get(S.TASK_ID)): t for t in reversed(master.tasks)}
     for c in C.pending(master):
-        report.add("change-unrecorded", f"{c.task_id} {c.describe()}，尚未记入“{S.CHANGES}”：运行 duban check --fix "
+        report.add("change-unrecorded", f"{c.task_id} {c.describe()}，尚未记入“{S.CHANGES}”：运行 duban check --fix"
                    "（或在 Excel 中点“应用调整”）记录", "info", **_where(master, rows[c.task_id], _CHANGED_COLUMN.get(
                        c.kind, S.TASK_ID), file))
     note = col_letter(S.CHANGE_COLUMNS.index(S.NOTE) + 1)
     for c, _ in C.missing_reason(master):
         if c.recorded and c.row:
             where = {"file": file, "sheet": S.CHANGES, "cell": f"{note}{c.row}"}
+            how = "请在“调整记录”此行的备注中写明原因，或填写批复文号"
         else:
             where = _where(master, rows[c.task_id], S.NOTE, file) if c.task_id in rows else {"file": file}
-        report.add("cancel-reason-missing", f"{c.task_id} 已撤销，但没有写明撤销原因：请在备注中写明原因"
-                   f"（或在“{S.CHANGES}”中填写批复文号）", "warning", **where)
+            how = "请在备注中写明原因"
+        report.add("cancel-reason-missing", f"{c.task_id} 已撤销，但没有写明撤销原因：{how}", "warning", **where)
 
 
 def _int(value: Any) -> int | None:
