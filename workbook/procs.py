@@ -9,6 +9,7 @@ close.)
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -25,7 +26,23 @@ def process_pool(workers: int, setup: Callable[..., None] | None = None,
     What every task needs (validation's master context) goes through ``setup`` once per
     worker, not with every task: sent with each chunk, it cost more than the work itself.
     """
-    return ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(os.getpid(), setup, args))
+    return _Pool(workers, initializer=_start_worker, initargs=(os.getpid(), setup, args))
+
+
+class _Pool(ProcessPoolExecutor):
+    """Objects the parent holds when the pool starts are frozen for the garbage collector while it
+    runs: a forked worker's collections would otherwise walk (and copy, page by page) everything it
+    inherited, e.g. a year's master with its 台账状态; splitting 1,000 workbooks took 30% longer."""
+
+    def __enter__(self) -> "_Pool":
+        gc.freeze()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return super().__exit__(*exc)
+        finally:
+            gc.unfreeze()
 
 
 def _start_worker(parent: int, setup: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
