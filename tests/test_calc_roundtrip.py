@@ -358,3 +358,27 @@ def test_master_open_in_calc_is_not_written(calc, office, tmp_path):
         calc.call("release", id=held)
     assert not (tmp_path / f".~lock.{master.name}#").exists()
     assert collect([office.files["fill_all_by_typing"]], master).accepted  # closed: written
+
+
+def test_master_changed_in_calc_after_issue(calc, office, tmp_path, capsys):
+    """Staff extend a deadline, move a task and type a new task into the master in Calc after the
+    workbooks went out: duban check --fix works on the file Calc saved, and the unit's return issued
+    before the change is accepted with what changed."""
+    master = tmp_path / "总台账.xlsx"
+    row = ["其他经济社会发展任务", "建成城市运行管理服务平台", "市财政局", None, "刘继英副市长", "9月底"]
+    typed = [["type", f"任务分解!{col}191", v] for col, v in zip("CDEFGH", row) if v]
+    calc.edit(office.master, [["type", "任务分解!H11", "9月底"], ["type", "任务分解!E13", "市住建局"]] + typed,
+              [(master, CALC_XLSX)])
+    assert main(["check", str(master), "--fix"]) == 0
+    out = capsys.readouterr().out
+    assert "新增任务编号 2026-190" in out and "截止日期 2026-06-30 → 2026-09-30" in out
+    log = CalamineWorkbook.from_path(str(master)).get_sheet_by_name(S.CHANGES).to_python()
+    assert [r[2:4] for r in log[1:]] == [["2026-010", "延期"], ["2026-012", "调整牵头单位"], ["2026-190", "新增"]]
+    import openpyxl
+
+    states = {ws.title: ws.sheet_state for ws in openpyxl.load_workbook(master)}
+    assert states[S.STATE] == states[S.ISSUED_CONTENT] == states[S.ISSUED] == "hidden"
+    assert states[S.CHANGES] == "visible"
+    sub = validate_file(office.filled, context_from_master(read_master(master)))
+    assert sub.valid and len(sub.answers) == 9, [str(f) for f in sub.findings]
+    assert {f.code for f in sub.findings} == {"deadline-changed", "task-reassigned", "name-mismatch"}  # filled.xlsx
