@@ -144,6 +144,8 @@ def test_fix_applies_what_the_office_clearly_meant(office: Path, capsys: pytest.
     assert [(r[S.TASK_ID], r[S.CH_KIND], r[S.CH_OLD], r[S.CH_NEW]) for r in log] == [
         ("2026-010", S.KIND_EXTENDED, "6月底", "9月底"), ("2026-190", S.KIND_ADDED, "", NEW_TASK[S.TEXT])]
     assert all(r[S.CH_PERIOD] == "2026-06" and isinstance(r[S.CH_TIME], dt.datetime) for r in log)
+    ws = openpyxl.load_workbook(master)[S.CHANGES]  # staff read it: the rows look like the table's
+    assert ws["A3"].border.left.style == "thin" and ws["F3"].alignment.wrap_text and ws.page_setup.orientation == "landscape"
     assert "任务分解!A191" in out and "新增任务编号 2026-190" in out and "已记入“调整记录” 2 条" in out
     assert "原台账已备份到" in out
     assert check_master(read_master(master)).valid

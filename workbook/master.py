@@ -329,13 +329,22 @@ SHEET_LAYOUTS: dict[str, tuple[list[str], dict[str, float], tuple[str, ...], boo
 
 def add_sheet(wb: Workbook, name: str, rows: list[list[Any]] = ()) -> Any:
     """Add one of :data:`SHEET_LAYOUTS` to an openpyxl workbook, formatted like every master sheet."""
-    from .ooxml.styles import write_table
+    from openpyxl.styles import Alignment
+
+    from .ooxml.styles import BODY_FONT, BORDER, WRAP, print_setup, write_table
 
     columns, widths, wrap, hidden = SHEET_LAYOUTS[name]
     ws = wb.create_sheet(name)
     write_table(ws, columns, rows, widths, wrap=wrap)
     if hidden:
         ws.sheet_state = "hidden"
+    else:  # staff read and fill it: printed landscape, and rows duban appends look like the header's table
+        print_setup(ws, "1:1")
+        if not rows:
+            for c, column in enumerate(columns, start=1):
+                cell = ws.cell(2, c)
+                cell.font, cell.border = BODY_FONT, BORDER
+                cell.alignment = WRAP if column in wrap else Alignment(vertical="top")
     return ws
 
 

@@ -84,7 +84,8 @@ def _patch_sheet(xml: bytes, edits: SheetEdits, styles: "_Styles") -> bytes:
     by_row: dict[int, dict[int, Any]] = {}
     for (r, c), value in edits.cells.items():
         by_row.setdefault(r, {})[c] = value
-    template = _row_styles(rows.get(last, b"")) if last > 1 else {}
+    # New rows look like the last one; below a lone header, like the empty row prepared under it.
+    template = _row_styles(rows.get(last, b"") if last > 1 else rows.get(2, b""))
     for i, values in enumerate(edits.append, start=1):
         by_row[last + i] = {c: v for c, v in enumerate(values, start=1)}
     max_col = 0
