@@ -49,7 +49,7 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
         master = tx.master()
         batch = validate_batch(paths, master, context_from_master(master), workers, progress, keep_answers=True)
         checkpoint("validated")
-        result, plan = plan_collect(batch, read_history(tx.path), now)
+        result, plan = plan_collect(batch, read_history(tx.path, master.settings.period), now)
         if plan.history_rows:
             column = {name: col_number(letter) for name, letter in master.columns.items()}
             tasks = SheetEdits(formats={column[c]: f for c, f in NUMBER_FORMATS.items() if c in column})
@@ -82,7 +82,10 @@ class CollectPlan:
 
 
 def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None = None) -> tuple[CollectResult, CollectPlan]:
-    """Decide what to merge; the caller writes it (to a file, or into an open Excel book)."""
+    """Decide what to merge; the caller writes it (to a file, or into an open Excel book).
+
+    ``history`` holds at least the 进展记录 rows of the current period (rows of other periods
+    change nothing: files of another period are never accepted)."""
     master = batch.master
     seen = {cell_text(r[HISTORY_INDEX["文件SHA256"]]) for r in history}
     result = CollectResult(batch)
@@ -103,11 +106,19 @@ def reported_units(history: list[list[Any]], period: str) -> set[str]:
     return {cell_text(r[HISTORY_INDEX["单位"]]) for r in history if cell_text(r[HISTORY_INDEX["填报期"]]) == period}
 
 
-def read_history(master_path: Path) -> list[list[Any]]:
-    from python_calamine import CalamineWorkbook  # here, not above: the Excel plugin runs without it (Pyodide)
+def units_reported(master_path: Path, period: str) -> set[str]:
+    """Units with an accepted submission for ``period`` (only the first two history columns are read)."""
+    from .ooxml.rowstream import rows_matching
 
-    book = CalamineWorkbook.from_path(str(master_path))
-    return history_rows(book.get_sheet_by_name(S.HISTORY).to_python() if S.HISTORY in book.sheet_names else [])
+    return reported_units(rows_matching(master_path, S.HISTORY, period, _H["单位"] + 1), period)
+
+
+def read_history(master_path: Path, period: str) -> list[list[Any]]:
+    """The 进展记录 rows of ``period``: all a collect or a report needs (which files were taken,
+    the latest answers, who reported), streamed so a year of history is never held in memory."""
+    from .ooxml.rowstream import rows_matching
+
+    return rows_matching(master_path, S.HISTORY, period, len(S.HISTORY_COLUMNS))
 
 
 def history_rows(sheet: list[list[Any]]) -> list[list[Any]]:

@@ -134,10 +134,20 @@ def group_metrics(tasks: pd.DataFrame, by: str) -> pd.DataFrame:
     if by == S.LEAD:  # a task with several lead units counts for each of them
         frame = tasks.assign(**{S.LEAD: tasks[S.LEAD].str.split("、")}).explode(S.LEAD)
     frame = frame[frame[by].astype(bool)]
-    rows = []
-    for name, g in frame.groupby(by, sort=False):
-        rows.append({by: name, **_figures(g)})
-    out = pd.DataFrame(rows, columns=[by] + GROUP_COLUMNS)
+    # One vectorised pass for every group (a group at a time was quadratic at a province's 1,000 units).
+    counts = pd.DataFrame({
+        by: frame[by], "任务数": 1, "已完成": frame["已完成"].astype(int), "到期任务": frame["到期"].astype(int),
+        "到期已完成": (frame["到期"] & frame["已完成"]).astype(int), "逾期": frame["逾期"].astype(int),
+        "临期": frame["临期"].astype(int), RED: (frame["灯"] == RED).astype(int),
+        YELLOW: (frame["灯"] == YELLOW).astype(int), GREEN: (frame["灯"] == GREEN).astype(int),
+        "平均进度": pd.to_numeric(frame[S.PROGRESS], errors="coerce").fillna(0.0),
+    })
+    groups = counts.groupby(by, sort=False)
+    out = groups.sum()
+    out["平均进度"] = groups["平均进度"].mean().round(1)
+    out["到期完成率"] = (out["到期已完成"] / out["到期任务"]).where(out["到期任务"] > 0)
+    out["总体完成率"] = out["已完成"] / out["任务数"]
+    out = out.reset_index()[[by] + GROUP_COLUMNS]
     return out.sort_values(["到期完成率", "总体完成率", "平均进度"], ascending=False, na_position="last",
                            kind="stable").reset_index(drop=True)
 

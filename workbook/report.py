@@ -16,7 +16,7 @@ import xlsxwriter
 
 from . import changes
 from . import schema as S
-from .collect import read_history, reported_units
+from .collect import units_reported
 from .findings import DubanError
 from .language.text import cell_text, wrapped_lines
 from .master import Master, master_protected, read_master
@@ -101,9 +101,10 @@ def bulletin(master: Master, metrics: Metrics, reported: set[str] | None = None)
                                [6, 40, 20, 22, 11, 22], percent={"完成率"}, wrap={"指标", "目标", "完成情况"},
                                shortfall="完成率")
     reported = reported if reported is not None else set()
-    missing = [[u[S.UNIT_NAME], u.get(S.UNIT_KIND) or "", len(master.tasks_of(u[S.UNIT_NAME])),
-                int(t[t[S.LEAD].str.split("、").apply(lambda us, n=u[S.UNIT_NAME]: n in us) & t["逾期"]].shape[0])]
-               for u in master.units if master.tasks_of(u[S.UNIT_NAME]) and u[S.UNIT_NAME] not in reported]
+    overdue = set(t.loc[t["逾期"], S.TASK_ID]) if len(t) else set()
+    missing = [[u[S.UNIT_NAME], u.get(S.UNIT_KIND) or "", len(mine),
+                sum(1 for task in mine if cell_text(task.get(S.TASK_ID)) in overdue)]
+               for u in master.units if (mine := master.tasks_of(u[S.UNIT_NAME])) and u[S.UNIT_NAME] not in reported]
     tables[MISSING] = Table(f"{s.period_label}未报送单位（共 {len(missing)} 个）", ["单位", "类型", "牵头任务数", "其中逾期"],
                             missing, [30, 10, 10, 10])
     tables[ADJUSTMENTS] = adjustments(master)
@@ -156,8 +157,8 @@ def table_values(table: Table) -> list[list[Any]]:
 def bulletin_of(master: Master, as_of: dt.date | None = None) -> tuple[Metrics, dict[str, Table]]:
     """The metrics and the bulletin's tables of a master file: what every form of the bulletin shows."""
     metrics = compute(master, as_of)
-    history = read_history(master.path) if master.path else []
-    return metrics, bulletin(master, metrics, reported_units(history, master.settings.period))
+    reported = units_reported(master.path, master.settings.period) if master.path else set()
+    return metrics, bulletin(master, metrics, reported)
 
 
 def write_report(master: Master, path: Path, as_of: dt.date | None = None, force: bool = False) -> dict[str, Table]:

@@ -339,14 +339,11 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
         result.period = period
         if changed and period != master.settings.period:
             raise DubanError(f"--changed 只用于当前填报期 {master.settings.period}：新的填报期请不加 --changed 生成全部单位的工作簿")
-        known = master.unit_names()
-        wanted = units or known
-        for name in wanted:
-            if name not in known:
-                canonical = master.directory().canonical(name)
-                if not canonical:
-                    raise DubanError(f"单位“{name}”不在台账的“单位”表中")
-        wanted = [master.directory().canonical(u) or u for u in wanted]
+        directory = master.directory()
+        wanted = [directory.canonical(u) for u in units] if units else master.unit_names()
+        for name, canonical in zip(units or [], wanted):
+            if not canonical:
+                raise DubanError(f"单位“{name}”不在台账的“单位”表中")
         result.no_tasks = [u for u in wanted if not master.tasks_of(u)]
         with_tasks = [u for u in wanted if master.tasks_of(u)]
         issued = issued_records(_sheet(tx.path, S.ISSUED))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -145,7 +146,13 @@ def parse_deadline(text: object, year: int) -> Deadline:
         raise DeadlineError("完成时限为空", "unrecognised")
     if not isinstance(text, str):  # a range of cells where one value belongs
         raise DeadlineError("完成时限应为一个单元格的文字或日期", "unrecognised")
-    original = str(text).strip()
+    return _parse_text(text.strip(), year)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_text(original: str, year: int) -> Deadline:
+    # A decomposition repeats a few dozen phrases over thousands of tasks, and import, check
+    # and split each read every one: parsed once (Deadline is frozen, safe to share).
     s = normalise_text(_WEEKDAY.sub("", original)).replace("“", "").replace("”", "")
     s = _DATE_NOTE.sub(r" \1", s)  # 第四季度（11月份）: the note refines the date before it
     s = _MERGE_QUARTERS.sub("", s)  # 第三、四季度 → 第四季度

@@ -89,9 +89,12 @@ def col_number(letters: str) -> int:
     return n
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal or a cell: CJK characters count two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def wrapped_lines(text: str, width: float) -> int:

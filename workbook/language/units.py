@@ -103,12 +103,11 @@ def unit_kind(name: str) -> str:
 class UnitDirectory:
     """The known units of a master: canonical names and their aliases."""
 
-    names: list[str] = field(default_factory=list)
+    names: dict[str, None] = field(default_factory=dict)  # canonical names in order (a dict: O(1) lookups)
     aliases: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, *aliases: str) -> None:
-        if name not in self.names:
-            self.names.append(name)
+        self.names.setdefault(name)
         for alias in aliases:
             if alias and alias != name:
                 self.aliases[alias] = name

@@ -10,26 +10,33 @@ sheets they own and leave every other byte as it was.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 from xml.sax.saxutils import escape
 
 from ..language.text import EXCEL_EPOCH, col_letter, col_number
+from .repack import PatchError, Repack, iter_part
 from .sheetxml import scan_book
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
-_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?(?:/>|>.*?</(?:\w+:)?c>)", re.S)
+# A cell element with its column letters and style (attributes in any order).
+_CELL = re.compile(rb'(<(?:\w+:)?c\b(?:(?=[^>]*?\br="([A-Z]{1,3})[0-9]*"))?(?:(?=[^>]*?\bs="([0-9]+)"))?'
+                   rb'[^>]*?(?:/>|>.*?</(?:\w+:)?c>))', re.S)
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})?([0-9]+)"')
-_ATTR_S = re.compile(rb'\bs="([0-9]+)"')
-_SHEETDATA = re.compile(rb"<((?:\w+:)?)sheetData\s*/>|<((?:\w+:)?)sheetData\b[^>]*>(.*?)</(?:\w+:)?sheetData>", re.S)
+_SHEETDATA_OPEN = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
+_SHEETDATA_CLOSE = re.compile(rb"</(?:\w+:)?sheetData>")
 _DIMENSION = re.compile(rb'(<(?:\w+:)?dimension\b[^>]*?\bref=")([^"]*)(")')
+_AUTOFILTER = re.compile(rb'(<(?:\w+:)?autoFilter\b[^>]*?\bref="[A-Z]{1,3}[0-9]+:[A-Z]{1,3})([0-9]+)(")')
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v|is|f)\b")
 _ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4})_")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+_EPOCH = dt.datetime.combine(EXCEL_EPOCH, dt.time())
 
 
 @dataclass
@@ -41,136 +48,219 @@ class SheetEdits:
     formats: dict[int, str] = field(default_factory=dict)  # column → number format for its written values
 
 
-class PatchError(Exception):
-    """The workbook cannot be patched in place (e.g. a sheet is missing): fall back or refuse."""
-
-
 def patch_workbook(src: Path, dst: Path, edits: dict[str, SheetEdits]) -> None:
-    """Write ``dst``: ``src`` with ``edits`` applied to the named sheets, every other part unchanged."""
+    """Write ``dst``: ``src`` with ``edits`` applied to the named sheets, every other part unchanged.
+
+    Unchanged parts are copied compressed bytes and all; edited sheets are streamed, never
+    held whole: a collect's memory does not grow with the year's history, and its time only
+    by one pass over it.
+    """
     scan = scan_book(src, ())
-    parts = {}
+    parts: dict[str, str] = {}
     for name in edits:
         if name not in scan.parts or not scan.parts[name]:
             raise PatchError(f"sheet {name} not found")
         parts[scan.parts[name]] = name
-    with zipfile.ZipFile(src) as zin:
-        infos = zin.infolist()
-        data = {i.filename: zin.read(i.filename) for i in infos}
-    styles = _Styles(data.get("xl/styles.xml"))
-    for part, name in parts.items():
-        data[part] = _patch_sheet(data[part], edits[name], styles)
-    if styles.changed:
-        data["xl/styles.xml"] = styles.xml
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in infos:
-            zout.writestr(info, data[info.filename], compress_type=info.compress_type)
+    with zipfile.ZipFile(src) as zin, open(dst, "wb") as out, Repack(src, out) as pack:
+        infos = {i.filename: i for i in zin.infolist()}
+        missing = [p for p in parts if p not in infos]
+        if missing:
+            raise PatchError(f"part {missing[0]} not found")
+        styles_part = next((n for n in infos if n.lower() == "xl/styles.xml"), None)
+        styles = _Styles(zin.read(styles_part) if styles_part else None)
+        for name, info in infos.items():
+            if name in parts:
+                pack.write(info, _patch_sheet(iter_part(zin, info), edits[parts[name]], styles))
+            elif name != styles_part:
+                pack.copy(info)
+        # styles.xml last: patched and appended cells may have added formats to it.
+        if styles_part:
+            if styles.changed:
+                pack.write(infos[styles_part], [styles.xml])
+            else:
+                pack.copy(infos[styles_part])
+        pack.close()
 
 
-def _patch_sheet(xml: bytes, edits: SheetEdits, styles: "_Styles") -> bytes:
-    m = _SHEETDATA.search(xml)
-    if m is None:
-        raise PatchError("no sheetData")
-    prefix = (m.group(1) if m.group(1) is not None else m.group(2)) or b""
-    body = m.group(3) or b""
-    rows: dict[int, bytes] = {}
-    order: list[int] = []
-    for rm in _ROW.finditer(body):
-        r = int(_ATTR_R.search(rm.group(0)[: rm.group(0).find(b">") + 1]).group(2))
-        rows[r] = rm.group(0)
-        order.append(r)
-    # Trailing rows that hold only styles (a frozen pane's anchor, formatting) are not data.
-    filled = [r for r in order if _VALUE.search(rows[r])]
-    last = max(filled) if filled else 0
+def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") -> Iterator[bytes]:
+    """Stream a sheet part with ``edits`` applied, never holding it whole.
+
+    Rows that change are rewritten as they pass; rows that do not pass through as they are.
+    Appended rows go after the last row that holds a value: that row and any style-only rows
+    after it (a pane's anchor, formatting) are held back, so appended values merge into those
+    rows. The dimension and an auto-filter grow to cover the new rows.
+    """
     by_row: dict[int, dict[int, Any]] = {}
     for (r, c), value in edits.cells.items():
         by_row.setdefault(r, {})[c] = value
-    # New rows look like the last one; below a lone header, like the empty row prepared under it.
-    template = _row_styles(rows.get(last, b"") if last > 1 else rows.get(2, b""))
-    for i, values in enumerate(edits.append, start=1):
-        by_row[last + i] = {c: v for c, v in enumerate(values, start=1)}
-    max_col = 0
-    for r, cells in by_row.items():
-        max_col = max(max_col, max(cells))
-        new_row = r > last
-        rows[r] = _patch_row(rows.get(r), r, cells, prefix, styles, edits.formats,
-                             template if new_row else {})
-    new_body = b"".join(rows[r] for r in sorted(rows))
-    tag = prefix + b"sheetData"
-    xml = xml[: m.start()] + b"<" + tag + b">" + new_body + b"</" + tag + b">" + xml[m.end():]
-    return _grow_dimension(xml, max(rows) if rows else 1, max_col)
+    pending = sorted(by_row)  # edited rows not yet met in the stream (they may not exist yet)
+    added = len(edits.append)
+    max_col = max((c for _, c in edits.cells), default=0)
+    max_col = max([max_col] + [len(values) for values in edits.append])
+    buf = b""
+    stream = iter(chunks)
+    m = None
+    for chunk in stream:  # the head, up to and including the sheetData start tag
+        buf += chunk
+        if m := _SHEETDATA_OPEN.search(buf):
+            break
+    if m is None:
+        raise PatchError("no sheetData")
+    prefix = m.group(1)
+    head = _grow_dimension(buf[: m.start()], added, max((r for r in by_row), default=0), max_col)
+
+    def fresh(r: int, template: dict[int, int]) -> bytes:
+        return _patch_row(None, r, by_row[r], prefix, styles, edits.formats, template)
+
+    if m.group(2):  # <sheetData/>: no rows at all
+        by_row.update({i: dict(enumerate(v, start=1)) for i, v in enumerate(edits.append, start=1)})
+        yield head + b"<" + prefix + b"sheetData>" + b"".join(fresh(r, {}) for r in sorted(by_row))
+        yield b"</" + prefix + b"sheetData>" + _grow_filter(buf[m.end():], added)
+        yield from stream
+        return
+    yield head + buf[m.start(): m.end()]
+    buf = buf[m.end():]
+    held: list[bytes] = []  # from the last row with a value on: rows and what lies between them
+    held_rows: dict[int, bytes] = {}
+    last = r = 0
+    while True:
+        close = _SHEETDATA_CLOSE.search(buf)
+        limit = close.start() if close else len(buf)
+        at = 0
+        for rm in _ROW.finditer(buf, 0, limit):
+            row = rm.group(0)
+            r = _row_number(row, r)
+            between = buf[at:rm.start()]
+            at = rm.end()
+            while pending and pending[0] < r:  # an edited row that does not exist: in row order
+                between += fresh(pending.pop(0), {})
+            if pending and pending[0] == r:
+                row = _patch_row(row, r, by_row[pending.pop(0)], prefix, styles, edits.formats, {})
+            if not added:
+                yield between + row
+            elif _VALUE.search(row):
+                yield b"".join(held) + between
+                held, held_rows, last = [row], {r: row}, r
+            else:
+                held += [between, row]
+                held_rows[r] = row
+        if close:
+            break
+        buf = buf[at:]
+        chunk = next(stream, None)
+        if chunk is None:
+            raise PatchError("sheetData not closed")
+        buf += chunk
+    rest = buf[at:limit]
+    if added:
+        # The last filled row and the rows after it, rebuilt with the appended rows in place.
+        # New rows look like the last one; below a lone header, like the empty row prepared under it.
+        template = _row_styles(held_rows[last] if last > 1 else held_rows.get(2, b""))
+        rows = dict(held_rows)
+        for i, values in enumerate(edits.append, start=1):
+            rows[last + i] = _patch_row(held_rows.get(last + i), last + i, dict(enumerate(values, start=1)), prefix,
+                                        styles, edits.formats, template)
+        for n in pending:  # edited rows past the end of the sheet
+            rows[n] = _patch_row(rows.get(n), n, by_row[n], prefix, styles, edits.formats, {})
+        yield b"".join(rows[n] for n in sorted(rows)) + rest
+    else:
+        yield rest + b"".join(fresh(n, {}) for n in pending)
+    yield buf[close.start():close.end()] + _grow_filter(buf[close.end():], added)
+    yield from stream
 
 
-def _cells(row: bytes) -> dict[int, bytes]:
-    """The cells of a row element by column number."""
-    out = {}
-    for cm in _CELL.finditer(row, row.find(b">") + 1):
-        ref = _ATTR_R.search(cm.group(0)[: cm.group(0).find(b">") + 1])
-        if ref and ref.group(1):
-            out[col_number(ref.group(1).decode())] = cm.group(0)
-    return out
+def _row_number(row: bytes, previous: int) -> int:
+    ref = _ATTR_R.search(row, 0, row.find(b">") + 1)
+    return int(ref.group(2)) if ref else previous + 1  # rows may omit r: they follow the previous one
 
 
-def _style(cell: bytes) -> int | None:
-    m = _ATTR_S.search(cell[: cell.find(b">") + 1])
-    return int(m.group(1)) if m else None
+def _grow_dimension(head: bytes, added: int, max_row: int, max_col: int) -> bytes:
+    """The dimension grown by the rows appended and to the cells set (an upper bound when style-only
+    rows follow the last filled one, as Excel's own dimension may be)."""
+    m = _DIMENSION.search(head)
+    if not m:
+        return head
+    ref = m.group(2).decode()
+    end = ref.split(":")[-1]
+    letters = re.match(r"[A-Z]*", end).group(0)
+    digits = end[len(letters):]
+    rows = max(int(digits) + added if digits else 1, max_row)
+    cols = max(col_number(letters) if letters else 1, max_col)
+    start = ref.split(":")[0] if ":" in ref else "A1"
+    return head[: m.start(2)] + f"{start}:{col_letter(cols)}{rows}".encode() + head[m.end(2):]
+
+
+def _grow_filter(tail: bytes, added: int) -> bytes:
+    """An auto-filter over the table covers the appended rows too."""
+    if not added or b"autoFilter" not in tail:
+        return tail
+    return _AUTOFILTER.sub(lambda m: m.group(1) + str(int(m.group(2)) + added).encode() + m.group(3), tail, count=1)
+
+
+def _cells(row: bytes) -> dict[int, tuple[bytes, int | None]]:
+    """The cells of a row element by column number: (the element, its style)."""
+    return {_column(letters): (cell, int(style) if style else None)
+            for cell, letters, style in _CELL.findall(row, row.find(b">") + 1) if letters}
+
+
+@functools.lru_cache(maxsize=None)
+def _column(letters: bytes) -> int:
+    return col_number(letters.decode())
 
 
 def _row_styles(row: bytes) -> dict[int, int]:
-    styles = {c: _style(cell) for c, cell in _cells(row).items()}
-    return {c: s for c, s in styles.items() if s is not None}
+    return {c: style for c, (_, style) in _cells(row).items() if style is not None}
 
 
 def _patch_row(row: bytes | None, r: int, values: dict[int, Any], prefix: bytes, styles: "_Styles",
                formats: dict[int, str], template: dict[int, int]) -> bytes:
-    cells: dict[int, bytes] = {}
+    cells: dict[int, tuple[bytes, int | None]] = {}
     head = b"<" + prefix + b'row r="' + str(r).encode() + b'">'
     if row is not None:
         head = re.sub(rb'\s+spans="[^"]*"', b"", row[: row.find(b">") + 1])
         if head.endswith(b"/>"):
             head = head[:-2] + b">"
         cells = _cells(row)
+    p = prefix.decode()
+    number = str(r)
+    out = dict(cells)
     for c, value in values.items():
-        style = _style(cells[c]) if c in cells else template.get(c)
-        cells[c] = _cell(f"{col_letter(c)}{r}", value, style, prefix, styles, formats.get(c))
-    return head + b"".join(cells[c] for c in sorted(cells)) + b"</" + prefix + b"row>"
+        style = cells[c][1] if c in cells else template.get(c)
+        out[c] = (_cell(_letter(c) + number, value, style, p, styles, formats.get(c)), None)
+    return head + b"".join(out[c][0] for c in sorted(out)) + b"</" + prefix + b"row>"
 
 
-def _cell(ref: str, value: Any, style: int | None, prefix: bytes, styles: "_Styles", fmt: str | None) -> bytes:
-    if isinstance(value, (dt.date, dt.datetime)):
-        fmt = fmt or (DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT)
+@functools.lru_cache(maxsize=None)
+def _letter(c: int) -> str:
+    return col_letter(c)
+
+
+def _cell(ref: str, value: Any, style: int | None, p: str, styles: "_Styles", fmt: str | None) -> bytes:
+    kind = type(value)
+    if kind is dt.date or kind is dt.datetime:
+        fmt = fmt or (DATETIME_FORMAT if kind is dt.datetime else DATE_FORMAT)
+        moment = value if kind is dt.datetime else dt.datetime.combine(value, dt.time())
+        value, kind = (moment - _EPOCH).total_seconds() / 86400, float
     if fmt and value is not None:
         style = styles.with_format(style or 0, fmt)
     s = f' s="{style}"' if style else ""
-    c = prefix.decode() + "c"
+    if kind is str and value:
+        text = value
+        if "_x" in text:
+            text = _ESCAPED.sub(r"_x005F_\1_", text)  # Excel reads _xHHHH_ as an escape
+        if not text.isprintable():
+            text = _CONTROL.sub("", text)
+        if "&" in text or "<" in text or ">" in text:
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+        return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>'.encode()
     if value is None or value == "":
-        return f'<{c} r="{ref}"{s}/>'.encode()
-    if isinstance(value, bool):
-        return f'<{c} r="{ref}"{s} t="b"><{prefix.decode()}v>{int(value)}</{prefix.decode()}v></{c}>'.encode()
-    if isinstance(value, (dt.date, dt.datetime)):
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-        value = (moment - dt.datetime.combine(EXCEL_EPOCH, dt.time())).total_seconds() / 86400
-    if isinstance(value, (int, float)):
-        return f'<{c} r="{ref}"{s}><{prefix.decode()}v>{value!r}</{prefix.decode()}v></{c}>'.encode()
-    text = _ESCAPED.sub(r"_x005F_\1_", str(value))  # Excel reads _xHHHH_ as an escape
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
-    p = prefix.decode()
-    return (f'<{c} r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{escape(text)}</{p}t>'
-            f"</{p}is></{c}>").encode()
-
-
-def _grow_dimension(xml: bytes, rows: int, cols: int) -> bytes:
-    m = _DIMENSION.search(xml)
-    if not m:
-        return xml
-    ref = m.group(2).decode()
-    end = ref.split(":")[-1]
-    letters = re.match(r"[A-Z]*", end).group(0)
-    digits = end[len(letters):]
-    max_row = max(rows, int(digits) if digits else 1)
-    max_col = max(cols, col_number(letters) if letters else 1)
-    start = ref.split(":")[0] if ":" in ref else "A1"
-    new = f"{start}:{col_letter(max_col)}{max_row}".encode()
-    return xml[: m.start(2)] + new + xml[m.end(2):]
+        return f'<{p}c r="{ref}"{s}/>'.encode()
+    if kind is bool:
+        return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'.encode()
+    if kind is int or kind is float or isinstance(value, (int, float)):
+        return f'<{p}c r="{ref}"{s}><{p}v>{value!r}</{p}v></{p}c>'.encode()
+    return _cell(ref, str(value), style, p, styles, None)
 
 
 class _Styles:

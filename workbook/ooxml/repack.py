@@ -1,0 +1,146 @@
+"""Rewriting a zip package with most parts copied as they are, compressed bytes and all.
+
+A master holds parts duban never changes (the 任务分解 and 时间节点 sheets when only the
+history grows, styles, drawings, VBA); a patch rewrites one or two sheets. Copying the
+other parts' compressed bytes instead of inflating and deflating them again keeps a
+patch proportional to what it changes. Parts that are written anew may be streamed, so
+a large sheet never has to be held in memory whole.
+
+Only what a spreadsheet package needs is written: no encryption, no ZIP64 (a master
+stays far below 4 GB; larger input is refused with :class:`PatchError`).
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+
+_LOCAL = struct.Struct("<4sHHHHHLLLHH")
+_CENTRAL = struct.Struct("<4sBBHHHHHLLLHHHHHLL")
+_END = struct.Struct("<4sHHHHLLH")
+_LIMIT = 0xFFFFFFFF
+CHUNK = 1 << 20
+# Parts written anew are compressed fast: a rewritten sheet of a year's history is large, and
+# level 1 deflates it several times faster than the default for a slightly larger file.
+LEVEL = 1
+
+
+class PatchError(Exception):
+    """The workbook cannot be patched in place (e.g. a sheet is missing): fall back or refuse."""
+
+
+def iter_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The decompressed bytes of one part, in chunks (its CRC is checked by zipfile at the end)."""
+    with zf.open(info) as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+class Repack:
+    """Write a new zip to ``out`` from the entries of ``src``: each copied raw or written anew."""
+
+    def __init__(self, src: Path, out: BinaryIO) -> None:
+        self._src = open(src, "rb")
+        self._out = out
+        self._central: list[bytes] = []
+
+    def __enter__(self) -> "Repack":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._src.close()
+
+    def copy(self, info: zipfile.ZipInfo) -> None:
+        """Copy an entry's compressed bytes as they are."""
+        if info.flag_bits & 0x1:
+            raise PatchError(f"{info.filename} is encrypted")
+        self._src.seek(info.header_offset)
+        head = self._src.read(_LOCAL.size)
+        if head[:4] != b"PK\x03\x04":
+            raise PatchError(f"bad local header for {info.filename}")
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        self._src.seek(info.header_offset + _LOCAL.size + name_len + extra_len)
+        offset = self._header(info, info.compress_type, info.CRC, info.compress_size, info.file_size)
+        left = info.compress_size
+        while left:
+            chunk = self._src.read(min(CHUNK, left))
+            if not chunk:
+                raise PatchError(f"{info.filename} is truncated")
+            self._out.write(chunk)
+            left -= len(chunk)
+        self._record(info, info.compress_type, info.CRC, info.compress_size, info.file_size, offset)
+
+    def write(self, info: zipfile.ZipInfo, chunks: Iterable[bytes]) -> None:
+        """Write an entry anew from its uncompressed ``chunks`` (deflated as they come)."""
+        offset = self._header(info, zipfile.ZIP_DEFLATED, 0, 0, 0)
+        deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+        crc = size = csize = 0
+        for chunk in chunks:
+            if not chunk:
+                continue
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            data = deflate.compress(chunk)
+            csize += len(data)
+            self._out.write(data)
+        data = deflate.flush()
+        csize += len(data)
+        self._out.write(data)
+        if size > _LIMIT or csize > _LIMIT:
+            raise PatchError(f"{info.filename} is too large")
+        end = self._out.tell()
+        self._out.seek(offset + 14)  # crc, compressed and uncompressed size of the local header
+        self._out.write(struct.pack("<LLL", crc, csize, size))
+        self._out.seek(end)
+        self._record(info, zipfile.ZIP_DEFLATED, crc, csize, size, offset)
+
+    def close(self) -> None:
+        start = self._out.tell()
+        for entry in self._central:
+            self._out.write(entry)
+        size = self._out.tell() - start
+        if len(self._central) > 0xFFFF or start > _LIMIT:
+            raise PatchError("too many entries or too large for a plain zip")
+        self._out.write(_END.pack(b"PK\x05\x06", 0, 0, len(self._central), len(self._central), size, start, 0))
+
+    # -- headers
+
+    def _header(self, info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int) -> int:
+        offset = self._out.tell()
+        if offset > _LIMIT:
+            raise PatchError("package too large for a plain zip")
+        name = self._name(info)
+        date, time = _dos(info.date_time)
+        self._out.write(_LOCAL.pack(b"PK\x03\x04", 20, self._flags(info), method, time, date, crc, csize, size,
+                                    len(name), 0))
+        self._out.write(name)
+        return offset
+
+    def _record(self, info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int, offset: int) -> None:
+        name = self._name(info)
+        date, time = _dos(info.date_time)
+        self._central.append(_CENTRAL.pack(
+            b"PK\x01\x02", 20, info.create_system, 20, self._flags(info), method, time, date, crc, csize, size,
+            len(name), 0, 0, 0, info.internal_attr, info.external_attr, offset) + name)
+
+    @staticmethod
+    def _name(info: zipfile.ZipInfo) -> bytes:
+        try:
+            return info.filename.encode("ascii")
+        except UnicodeEncodeError:
+            return info.filename.encode("utf-8")
+
+    @staticmethod
+    def _flags(info: zipfile.ZipInfo) -> int:
+        # Sizes are always in the headers here (no data descriptor); UTF-8 names say so.
+        return 0x800 if not info.filename.isascii() else 0
+
+
+def _dos(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    y, mo, d, h, mi, s = date_time
+    y = min(max(y, 1980), 2107)
+    return (y - 1980) << 9 | mo << 5 | d, h << 11 | mi << 5 | s // 2
