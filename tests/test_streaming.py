@@ -56,7 +56,8 @@ def test_period_rows_equal_the_plain_read(collected, chunk):
 
 def test_appending_keeps_every_other_part(collected, chunk, tmp_path):
     rows = [["2026-07", "市发改委", "2026-001", "序时推进", 50, "7.5%", "文字<&>\"'", "", "下步", "张三",
-             "0471", dt.date(2026, 7, 20), "x.xlsx", "ab" * 32, dt.datetime(2026, 7, 25, 9, 30)]] * 3
+             "0471", dt.date(2026, 7, 20), "x.xlsx", "ab" * 32, dt.datetime(2026, 7, 25, 9, 30), 1]] * 3
+    assert len(rows[0]) == len(S.HISTORY_COLUMNS)
     streamed, with_cell = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     patch_workbook(collected, streamed, {S.HISTORY: SheetEdits(append=rows)})
     patch_workbook(collected, with_cell, {S.HISTORY: SheetEdits(cells={(1, 1): "填报期"}, append=rows)})

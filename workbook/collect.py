@@ -110,7 +110,7 @@ def units_reported(master_path: Path, period: str) -> set[str]:
     """Units with an accepted submission for ``period`` (only the first two history columns are read)."""
     from .ooxml.rowstream import rows_matching
 
-    return reported_units(rows_matching(master_path, S.HISTORY, period, _H["单位"] + 1), period)
+    return reported_units(rows_matching(master_path, S.HISTORY, period, HISTORY_INDEX["单位"] + 1), period)
 
 
 def read_history(master_path: Path, period: str) -> list[list[Any]]:

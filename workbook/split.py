@@ -383,7 +383,7 @@ def _changed_forms(master: Master, path: Path, issued: dict[tuple[str, str], lis
     from .collect import HISTORY_INDEX, latest_answers, read_history
 
     content = issued_content(_sheet(path, S.ISSUED_CONTENT), period)
-    latest = latest_answers(read_history(path), period)
+    latest = latest_answers(read_history(path, period), period)
     touched = {c.task_id for c in C.of_period(master, period)}
     forms = []
     for unit in units:
