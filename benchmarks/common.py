@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbook import schema as S
 from workbook.language.units import unit_kind
-from workbook.master import Master, Settings, master_workbook
+from workbook.master import Master, Settings, write_master_file
 
 MONTH_ENDS = ["3月底", "6月底", "9月30日前", "10月底", "12月底", "年底前", "上半年", "三季度末"]
 
@@ -33,5 +33,5 @@ def synthetic_master(units: int, tasks_per_unit: int, path: Path) -> Master:
         t[S.DUE] = parse_deadline(t[S.DEADLINE_TEXT], 2026).due
     master = Master(settings=settings, tasks=tasks,
                     units=[{S.UNIT_NAME: n, S.UNIT_KIND: unit_kind(n)} for n in names])
-    master_workbook(master).save(path)
+    write_master_file(master, path)
     return master

@@ -266,55 +266,57 @@ TASK_WIDTHS = {
 TASK_WRAP = (S.TEXT, S.LEAD, S.SUPPORT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET, S.NOTE)
 
 
-def master_workbook(master: Master) -> Workbook:
-    """A fresh, formatted openpyxl workbook holding ``master``."""
-    from openpyxl import Workbook
+def write_master_file(master: Master, path: Path) -> None:
+    """Write ``master`` as a new, formatted workbook (XlsxWriter: a province's 20,000 tasks in seconds)."""
+    import xlsxwriter
 
-    from .ooxml.styles import print_setup, write_table
+    from .ooxml.tables import LIGHT_COLORS, Tables, print_setup
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = S.TASKS
-    rows = [[t.get(c) for c in S.TASK_COLUMNS] for t in master.tasks]
-    last = write_table(ws, S.TASK_COLUMNS, rows, TASK_WIDTHS, wrap=TASK_WRAP)
-    for row in ws.iter_rows(min_row=2, min_col=S.TASK_COLUMNS.index(S.DUE) + 1,
-                            max_col=S.TASK_COLUMNS.index(S.DUE) + 1):
-        row[0].number_format = "yyyy-mm-dd"
-    for col in (S.RATE,):
-        letter = col_letter(S.TASK_COLUMNS.index(col) + 1)
-        for r in range(2, last + 1):
-            ws[f"{letter}{r}"].number_format = "0.00%"
-    _master_validations(ws, master.settings, max(last, 2))
-    light_fills(ws, f"{col_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}2:"
-                    f"{col_letter(S.TASK_COLUMNS.index(S.LIGHT) + 1)}{max(last, 2) + 1000}")
-    print_setup(ws, "1:1")
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "in_memory": True})
+    tables = Tables(wb)
+    ws, n = tables.sheet(S.TASKS, S.TASK_COLUMNS, ([t.get(c) for c in S.TASK_COLUMNS] for t in master.tasks),
+                         TASK_WIDTHS, TASK_WRAP, numbers={S.DUE: "yyyy-mm-dd", S.RATE: "0.00%"})
+    last = max(n, 1) + 1  # 0-based index of the last row the validations cover (at least one data row)
+    status, progress, light = (S.TASK_COLUMNS.index(c) for c in (S.STATUS, S.PROGRESS, S.LIGHT))
+    # The office may also cancel a task here (已撤销); units choose only from 状态词表.
+    ws.data_validation(1, status, last - 1, status, {"validate": "list", "ignore_blank": True,
+                                                     "source": [*master.settings.statuses, S.STATUS_CANCELLED]})
+    ws.data_validation(1, progress, last - 1, progress, {"validate": "integer", "criteria": "between",
+                                                         "minimum": 0, "maximum": 100, "ignore_blank": True})
+    for word, color in LIGHT_COLORS.items():  # scripts write only the words; these colour them
+        ws.conditional_format(1, light, last + 999, light, {
+            "type": "cell", "criteria": "==", "value": f'"{word}"',
+            "format": wb.add_format({"bg_color": color, "pattern": 1})})
+    print_setup(ws)
+    tables.sheet(S.MILESTONES, S.MILESTONE_COLUMNS, ([m.get(c) for c in S.MILESTONE_COLUMNS] for m in master.milestones),
+                 {S.TASK_ID: 11, S.MS_SERIAL: 6, S.MS_CONTENT: 40, S.DEADLINE_TEXT: 16, S.DUE: 12, S.MS_SHARE: 12},
+                 (S.MS_CONTENT,))
+    tables.sheet(S.LEADERS, S.LEADER_COLUMNS, ([lead.get(c) for c in S.LEADER_COLUMNS] for lead in master.leaders),
+                 {S.LEADER_NAME: 16})
+    tables.sheet(S.UNITS, S.UNIT_COLUMNS, ([u.get(c) for c in S.UNIT_COLUMNS] for u in master.units),
+                 {S.UNIT_NAME: 30, S.UNIT_ALIASES: 30, S.UNIT_KIND: 10})
+    tables.sheet(S.SETTINGS, [S.SETTING_KEY, S.SETTING_VALUE], master.settings.rows(),
+                 {S.SETTING_KEY: 24, S.SETTING_VALUE: 60}, [S.SETTING_VALUE], filter=False)
+    tables.sheet(S.HISTORY, S.HISTORY_COLUMNS, [], {c: 14 for c in S.HISTORY_COLUMNS})
+    _layout_sheet(tables, S.CHANGES)
+    _layout_sheet(tables, S.ISSUED)
+    tables.sheet(S.NOTICES, S.NOTICE_COLUMNS, [], {c: 16 for c in S.NOTICE_COLUMNS})
+    _layout_sheet(tables, S.STATE, [state_row(t) for t in master.tasks])
+    _layout_sheet(tables, S.ISSUED_CONTENT)
+    wb.close()
 
-    ws = wb.create_sheet(S.MILESTONES)
-    write_table(ws, S.MILESTONE_COLUMNS, [[m.get(c) for c in S.MILESTONE_COLUMNS] for m in master.milestones],
-                {S.TASK_ID: 11, S.MS_SERIAL: 6, S.MS_CONTENT: 40, S.DEADLINE_TEXT: 16, S.DUE: 12, S.MS_SHARE: 12},
-                wrap=(S.MS_CONTENT,))
-    for row in ws.iter_rows(min_row=2, min_col=S.MILESTONE_COLUMNS.index(S.DUE) + 1,
-                            max_col=S.MILESTONE_COLUMNS.index(S.DUE) + 1):
-        row[0].number_format = "yyyy-mm-dd"
 
-    ws = wb.create_sheet(S.LEADERS)
-    write_table(ws, S.LEADER_COLUMNS, [[lead.get(c) for c in S.LEADER_COLUMNS] for lead in master.leaders],
-                {S.LEADER_NAME: 16})
-    ws = wb.create_sheet(S.UNITS)
-    write_table(ws, S.UNIT_COLUMNS, [[u.get(c) for c in S.UNIT_COLUMNS] for u in master.units],
-                {S.UNIT_NAME: 30, S.UNIT_ALIASES: 30, S.UNIT_KIND: 10})
-    ws = wb.create_sheet(S.SETTINGS)
-    write_table(ws, [S.SETTING_KEY, S.SETTING_VALUE], master.settings.rows(),
-                {S.SETTING_KEY: 24, S.SETTING_VALUE: 60}, wrap=[S.SETTING_VALUE], filter=False)
-    ws = wb.create_sheet(S.HISTORY)
-    write_table(ws, S.HISTORY_COLUMNS, [], {c: 14 for c in S.HISTORY_COLUMNS})
-    add_sheet(wb, S.CHANGES)
-    add_sheet(wb, S.ISSUED)
-    ws = wb.create_sheet(S.NOTICES)
-    write_table(ws, S.NOTICE_COLUMNS, [], {c: 16 for c in S.NOTICE_COLUMNS})
-    add_sheet(wb, S.STATE, [state_row(t) for t in master.tasks])
-    add_sheet(wb, S.ISSUED_CONTENT)
-    return wb
+def _layout_sheet(tables: Any, name: str, rows: list[list[Any]] = ()) -> None:
+    """One of :data:`SHEET_LAYOUTS` in a new workbook, as :func:`add_sheet` adds it to an existing one."""
+    from .ooxml.tables import print_setup
+
+    columns, widths, wrap, hidden = SHEET_LAYOUTS[name]
+    if not rows and not hidden:
+        rows = [[None] * len(columns)]
+    ws, _ = tables.sheet(name, columns, rows, widths, wrap, hidden=hidden)
+    if not hidden:  # staff read and fill it: printed landscape; the empty row 2 gives appended rows the look
+        print_setup(ws)
 
 
 # Sheets duban adds to a master made before they existed: columns, widths, wrapped columns, hidden.
@@ -379,7 +381,7 @@ def write_new_master(master: Master, path: Path, force: bool = False, wait: floa
     with master_transaction(path, wait, command="import", create=True) as tx:
         if tx.path.exists() and not force:
             raise DubanError(f"{path} 已存在：为防止覆盖台账，请换一个文件名或加 --force（原文件会先备份）")
-        tx.save(master_workbook(master))
+        tx.write(lambda tmp: write_master_file(master, tmp))
     master.path, master.sha256 = tx.path, tx.sha256
 
 

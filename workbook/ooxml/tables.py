@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable, Sequence
 
+from ..language.text import wrapped_lines
+
 FONT_NAME = "宋体"
 HEADER_FILL = "#DDEBF7"
 INPUT_FILL = "#FFF2CC"
 BORDER_COLOR = "#999999"
 DATE_FORMAT = "yyyy-mm-dd"
 LIGHT_COLORS = {"红": "#F8696B", "黄": "#FFEB84", "绿": "#63BE7B"}
+MAX_LINES = 8  # a taller row is scrolled within, not printed over a page
 
 
 class Tables:
@@ -49,12 +52,14 @@ class Tables:
         off), dates get :data:`DATE_FORMAT`, ``numbers`` gives a number format by column.
         """
         ws = self.wb.add_worksheet(name)
-        widths, wrap, numbers = widths or {}, set(wrap), numbers or {}
+        wrap, numbers = set(wrap), numbers or {}
+        widths = {h: (widths or {}).get(h, max(8, len(h) * 2 + 2)) for h in headers}
         header = self.format("header")
         for c, title in enumerate(headers):
-            ws.set_column(c, c, widths.get(title, max(8, len(title) * 2 + 2)))
+            ws.set_column(c, c, widths[title])
             ws.write_string(0, c, title, header)
         styles = [self.format(number=numbers.get(h, ""), wrap=h in wrap) for h in headers]
+        wrapped = [(c, widths[h]) for c, h in enumerate(headers) if h in wrap]
         dates = [self.format(number=numbers.get(h, DATE_FORMAT), wrap=h in wrap) for h in headers]
         n = 0
         for n, values in enumerate(rows, start=1):
@@ -73,6 +78,11 @@ class Tables:
                     ws.write_datetime(n, c, dt.datetime.combine(value, dt.time()), dates[c])
                 else:
                     ws.write_string(n, c, str(value), styles[c])
+            # Rows tall enough for their wrapped text: Excel, WPS and LibreOffice do not all fit them on opening.
+            lines = max((wrapped_lines(str(values[c]), width) for c, width in wrapped
+                         if c < len(values) and isinstance(values[c], str) and values[c]), default=1)
+            if lines > 1:
+                ws.set_row(n, 15 * min(lines, MAX_LINES))
         ws.freeze_panes(1, 0)
         if filter and headers:
             ws.autofilter(0, 0, max(n, 1), len(headers) - 1)
