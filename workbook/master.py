@@ -120,6 +120,7 @@ class Master:
     state: list[dict[str, Any]] | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)  # rows of 调整记录
     sheet_names: tuple[str, ...] = ()  # the master sheets the book has (as read)
+    extra: dict[str, list[list[Any]]] = field(default_factory=dict)  # raw rows of other sheets read with it
     _by_unit: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
     _directory: UnitDirectory | None = field(default=None, repr=False, compare=False)
     _steps: dict[str, list[Milestone]] | None = field(default=None, repr=False, compare=False)
@@ -531,20 +532,24 @@ def update_master(path: Path, edit: Callable[[Master], dict[str, SheetEdits] | N
 # ---------------------------------------------------------------- reading
 
 
-def read_master(path: Path) -> Master:
+def read_master(path: Path, with_changes: bool = True, extra: tuple[str, ...] = ()) -> Master:
     """Read a master with calamine (values only). Structural problems become findings.
 
     A missing 任务分解 sheet or 设置 value that makes the master unusable raises
     :class:`DubanError`; anything else is left for :func:`workbook.checks.check_master`.
+    Validation reads neither 台账状态 nor 调整记录 (``with_changes=False``: a year's record
+    of the decomposition is as large as the decomposition) but the sheets in ``extra``
+    (发放记录, 发放内容) as rows, from the same read of the file.
     """
     path = Path(path)
     if not path.is_file():
         raise DubanError(f"找不到台账文件：{path}")
     digest = sha256_file(path)
     book = open_book(path)
-    wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.MILESTONES, S.STATE, S.CHANGES)
+    wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.MILESTONES) + ((S.STATE, S.CHANGES) if with_changes else ())
     master = master_from_rows({n: sheet_rows(book, n) for n in wanted if n in book.sheet_names}, path.name)
     master.path, master.sha256 = path, digest
+    master.extra = {n: sheet_rows(book, n) if n in book.sheet_names else [] for n in extra}
     return master
 
 

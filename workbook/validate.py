@@ -91,6 +91,8 @@ def context_from_master(master: Master, issued_rows: list[list[Any]] | None = No
         tasks[cell_text(t.get(S.TASK_ID))] = TaskInfo(
             cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)), t.get(S.DUE), cell_text(t.get(S.TARGET)),
             tuple(steps), F.next_milestone(steps, s.period), tuple(master.lead_units(t)), master.cancelled(t))
+    issued_rows = master.extra.get(S.ISSUED) if issued_rows is None else issued_rows
+    content_rows = master.extra.get(S.ISSUED_CONTENT) if content_rows is None else content_rows
     if (issued_rows is None or content_rows is None) and master.path:
         from python_calamine import CalamineWorkbook
 
@@ -683,26 +685,33 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def iter_validate(files: list[Path], ctx: Context, workers: int = 1) -> Iterator[Submission]:
+def iter_validate(files: list[Path], ctx: Context, workers: int = 1, keep_answers: bool = True) -> Iterator[Submission]:
     if workers <= 1 or len(files) < 8:
         for f in files:
-            yield validate_file(f, ctx)
+            yield _validated(f, ctx, keep_answers)
         return
-    with process_pool(workers, _set_worker_context, (ctx,)) as pool:
+    with process_pool(workers, _set_worker_context, (ctx, keep_answers)) as pool:
         yield from pool.map(_validate_in_worker, files, chunksize=max(1, min(32, len(files) // (workers * 8))))
 
 
-_WORKER_CONTEXT: Context | None = None
+def _validated(path: Path, ctx: Context, keep_answers: bool) -> Submission:
+    sub = validate_file(path, ctx)
+    if not keep_answers:
+        sub.answers = []  # validation alone needs findings only: memory stays flat, less to send back
+    return sub
 
 
-def _set_worker_context(ctx: Context) -> None:
-    global _WORKER_CONTEXT
-    _WORKER_CONTEXT = ctx
+_WORKER: tuple[Context, bool] | None = None
+
+
+def _set_worker_context(ctx: Context, keep_answers: bool) -> None:
+    global _WORKER
+    _WORKER = (ctx, keep_answers)
 
 
 def _validate_in_worker(path: Path) -> Submission:
-    assert _WORKER_CONTEXT is not None
-    return validate_file(path, _WORKER_CONTEXT)
+    assert _WORKER is not None
+    return _validated(path, *_WORKER)
 
 
 def mark_superseded(subs: list[Submission]) -> None:
@@ -767,7 +776,7 @@ class Batch:
 
 def validate_paths(paths: Iterable[Path], master_path: Path, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
-    master = read_master(master_path)
+    master = read_master(master_path, with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
     return validate_batch(paths, master, context_from_master(master), workers, progress, keep_answers)
 
 
@@ -775,9 +784,7 @@ def validate_batch(paths: Iterable[Path], master: Master, ctx: Context, workers:
                    progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
     files = find_files(paths)
     subs = []
-    for i, sub in enumerate(iter_validate(files, ctx, workers), start=1):
-        if not keep_answers:
-            sub.answers = []  # validation alone needs findings only: memory stays flat
+    for i, sub in enumerate(iter_validate(files, ctx, workers, keep_answers), start=1):
         subs.append(sub)
         if progress:
             progress(i, len(files))
