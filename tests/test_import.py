@@ -96,6 +96,18 @@ def test_xlsx_source_with_the_same_columns(tmp_path):
     assert len(master.tasks) == 189 and report.valid
 
 
+def test_tasks_published_without_a_deadline_are_due_at_year_end(tmp_path):
+    """民生实事 lists often have no 完成时限 column: a warning per task, due 12月31日, and split is not blocked."""
+    src = tmp_path / "民生实事.txt"
+    src.write_text("序号\t实事内容\t责任单位\n1\t新建公办幼儿园3所\t县教科局\n2\t改造老旧小区10个\t县住建局\n",
+                   encoding="utf-8")
+    master, report = import_decomposition(src, 2026)
+    assert [t[S.DUE] for t in master.tasks] == [dt.date(2026, 12, 31)] * 2
+    assert report.valid and report.codes().count("deadline-missing") == 2
+    assert all(f.severity == "warning" and "2026-12-31" in f.message for f in report.findings
+               if f.code == "deadline-missing")
+
+
 def test_chinese_path_with_a_space(tmp_path):
     folder = tmp_path / "呼和浩特 督查室"
     folder.mkdir()

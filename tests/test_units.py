@@ -4,11 +4,31 @@ from workbook.language.units import (
     normalise_unit,
     split_units,
     unit_kind,
+    unit_list,
 )
 
 
 def test_split_shares_the_suffix_written_once():
     assert [u.name for u in split_units("土左旗、托县政府")] == ["土左旗政府", "托县政府"]
+
+
+def test_a_collective_of_levels_stays_one_name():
+    """各县、市、区政府 is the governments of every county, city and district: not 各县政府 + 市政府 + 区政府."""
+    assert [u.name for u in split_units("市经信局、滁州海关等,各县、市、区政府")] == [
+        "市经信局", "滁州海关", "各县、市、区政府"]
+    assert unit_list("市经信局、各县、市、区政府") == ["市经信局", "各县、市、区政府"]
+
+
+def test_a_name_wrapped_down_a_narrow_cell_is_one_name():
+    assert [u.name for u in split_units("市政\n府办\n公厅")] == ["市政府办公厅"]
+    assert [u.name for u in split_units("长沙\n先导\n区管委会")] == ["长沙先导区管委会"]
+    assert [u.name for u in split_units("县教科局\n县财政局")] == ["县教科局", "县财政局"]
+    assert [u.name for u in split_units("经开区\n高新园(邹区镇)\n各街道")] == ["经开区", "高新园", "各街道"]
+
+
+def test_a_master_cell_splits_outside_brackets():
+    assert unit_list("各县（市、区）政府、市发改委") == ["各县（市、区）政府", "市发改委"]
+    assert unit_list("市发改委，市财政局") == ["市发改委", "市财政局"]
 
 
 def test_note_moves_out_of_the_name():

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from . import schema as S
 from .language.deadlines import deadline_or_none
 from .language.text import cell_text, to_date
+from .language.units import unit_list
 from .master import Master, state_row
 from .updates import SheetUpdate, Updates
 
@@ -58,8 +59,7 @@ def short(text: str, limit: int = 40) -> str:
 def unit_set(cell: Any, master: Master) -> set[str]:
     """The units a cell names, by canonical name where known (so 土左旗 and 土左旗政府 are one)."""
     directory = master.directory()
-    names = cell_text(cell).replace("，", "、").replace(",", "、").split("、")
-    return {directory.canonical(n) or n for n in (n.strip() for n in names) if n}
+    return {directory.canonical(n) or n for n in unit_list(cell)}
 
 
 def compare(before: dict[str, Any], after: dict[str, Any], master: Master) -> list[Change]:

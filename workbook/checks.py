@@ -11,6 +11,7 @@ from . import schema as S
 from .findings import Report
 from .language.deadlines import DeadlineError, deadline_or_none, parse_deadline
 from .language.text import cell_text, col_letter, is_blank, to_date
+from .language.units import unit_list
 from .master import Master
 from .milestones import share_of
 
@@ -77,7 +78,7 @@ def _check_units(master: Master, report: Report, file: str) -> None:
                 if column == S.LEAD:
                     report.add("unit-missing", "牵头单位为空", **_where(master, t, column, file))
                 continue
-            for name in raw.replace("，", "、").replace(",", "、").split("、"):
+            for name in unit_list(raw):
                 if not name or name in directory.names:
                     continue
                 canonical = directory.canonical(name)
@@ -96,7 +97,10 @@ def _check_deadlines(master: Master, report: Report, file: str) -> None:
     for t in master.tasks:
         text = t.get(S.DEADLINE_TEXT)
         if is_blank(text):
-            report.add("deadline-missing", "完成时限为空", **_where(master, t, S.DEADLINE_TEXT, file))
+            due = to_date(t.get(S.DUE))
+            shown = f"截止日期按 {due.isoformat()} 计" if due else "请填写完成时限或截止日期"
+            report.add("deadline-missing", f"完成时限为空（分解方案未写）：{shown}；如有具体时限请填写", "warning",
+                       **_where(master, t, S.DEADLINE_TEXT, file))
             continue
         try:
             deadline = parse_deadline(text, year)

@@ -24,7 +24,7 @@ from . import changes as C
 from . import schema as S
 from .language.deadlines import deadline_or_none
 from .language.text import cell_text, to_date
-from .language.units import unit_kind
+from .language.units import unit_kind, unit_list
 from .master import Master, master_transaction
 from .milestones import milestone_rows
 from .ooxml.lock import DEFAULT_WAIT
@@ -86,7 +86,7 @@ def plan_fixes(master: Master, add_units: bool = False, now: dt.datetime | None 
 
 
 def _names(cell: Any) -> list[str]:
-    return [n.strip() for n in cell_text(cell).replace("，", "、").replace(",", "、").split("、") if n.strip()]
+    return unit_list(cell)
 
 
 def _fix_units(work: Master, add_units: bool, set_cell: Callable[..., None], plan: FixPlan) -> list[dict[str, Any]]:

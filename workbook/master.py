@@ -17,7 +17,7 @@ from . import schema as S
 from .findings import DubanError, Report
 from .language.deadlines import deadline_or_none
 from .language.text import cell_text, col_letter, is_blank, to_date
-from .language.units import UnitDirectory, join_units, unit_kind
+from .language.units import UnitDirectory, join_units, unit_kind, unit_list
 from .milestones import Milestone, by_task, milestone_rows
 from .ooxml.lock import DEFAULT_WAIT, MasterLock, ensure_not_open
 from .ooxml.safe_write import (
@@ -147,7 +147,7 @@ class Master:
         return [t for t in self.tasks if not self.cancelled(t)]
 
     def lead_units(self, task: dict[str, Any]) -> list[str]:
-        return [u for u in cell_text(task.get(S.LEAD)).split("、") if u]
+        return unit_list(task.get(S.LEAD))
 
     def unit_names(self) -> list[str]:
         return [u[S.UNIT_NAME] for u in self.units]
@@ -226,7 +226,7 @@ def build_master(dec: Decomposition, year: int, period: str | None = None,
             S.TASK_ID: S.task_id(year, t.serial), S.SERIAL: t.serial, S.CATEGORY: t.category,
             S.TEXT: t.text, S.LEAD: join_units([u.name for u in t.lead]),
             S.SUPPORT: join_units([u.name for u in t.support]), S.LEADER: t.leader,
-            S.DEADLINE_TEXT: t.deadline_text, S.DUE: deadline.due if deadline else None,
+            S.DEADLINE_TEXT: t.deadline_text, S.DUE: deadline.due if deadline else default_due(t.deadline_text, year),
             S.TARGET: main_target_expression(t), S.NOTE: "；".join(notes), "_row": row,
         })
     units = [{S.UNIT_NAME: n, S.UNIT_ALIASES: "、".join(a for a, c in directory.aliases.items() if c == n),
@@ -249,6 +249,11 @@ def state_row(task: dict[str, Any]) -> list[Any]:
     """A task's row of 台账状态: its decomposition columns (完成状态 only when 已撤销)."""
     return [cell_text(task.get(c)) if c == S.STATUS and Master.cancelled(task) else
             None if c == S.STATUS else task.get(c) for c in S.STATE_COLUMNS]
+
+
+def default_due(deadline_text: str, year: int) -> dt.date | None:
+    """A task published without a 完成时限 is a task of the plan year: due at its end."""
+    return dt.date(year, 12, 31) if is_blank(deadline_text) else None
 
 
 def _count_leaders(leaders: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> None:

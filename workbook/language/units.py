@@ -18,6 +18,7 @@ _NOTE = re.compile(r"[(（]([^()（）]*)[)）]\s*$")
 # Collective names (各旗县区, 各街道, 区直各部门, 有关单位) are kept as written and are no one unit's kind.
 _COLLECTIVE = re.compile(r"^各|各(?:部门|单位|有关|相关|成员)|有关|相关|等$")
 _SHARED_SUFFIX = "政府"
+_LEVELS = {"县", "市", "区", "旗", "县区", "市区", "旗县", "乡", "镇", "乡镇", "街道"}  # 各县、市、区政府
 _COUNTY_END = ("旗", "县", "区", "市")
 
 
@@ -39,10 +40,10 @@ def split_units(cell: object) -> list[UnitName]:
     ``土左旗、托县政府`` → 土左旗政府 + 托县政府 (the suffix written once is shared);
     ``国家统计局呼和浩特调查队（提供数据）`` → the unit plus the note 提供数据.
     """
-    text = normalise_text(cell)
+    text = _join_broken_name(normalise_text(cell))
     if not text:
         return []
-    parts = [p for p in (_clean(p) for p in _split(text)) if p[0]]
+    parts = _collectives([p for p in (_clean(p) for p in _split(text)) if p[0]])
     if len(parts) > 1 and parts[-1][0].endswith(_SHARED_SUFFIX):
         parts = [
             (name + _SHARED_SUFFIX, note, raw)
@@ -51,6 +52,36 @@ def split_units(cell: object) -> list[UnitName]:
             for name, note, raw in parts
         ]
     return [UnitName(name, note, raw) for name, note, raw in parts]
+
+
+def _collectives(parts: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """各县、市、区政府 (the governments of every county, city and district) is one collective name:
+    a 各… part followed to the end by bare levels (市, 区, 县区 …, the last with 政府)."""
+    for i, (name, _, _) in enumerate(parts[:-1]):
+        rest = parts[i + 1:]
+        if name.startswith("各") and all(n.removesuffix(_SHARED_SUFFIX) in _LEVELS for n, _, _ in rest):
+            joined = "、".join(n for n, _, _ in parts[i:])
+            return parts[:i] + [(joined, rest[-1][1], "、".join(raw for _, _, raw in parts[i:]))]
+    return parts
+
+
+def _join_broken_name(text: str) -> str:
+    """A name written down a narrow cell a few characters a line (市政 / 府办 / 公厅) is one name.
+
+    Lines that each end a unit name (县教科局 / 县财政局) are several units; a line that ends
+    mid-name (市政, 长沙, 市) means the cell's line breaks only wrap one name.
+    """
+    lines = [line.strip() for line in text.split("\n")]
+    if len(lines) > 1 and any(line and line[-1] not in _UNIT_END + _SEPARATORS + ")）" for line in lines[:-1]):
+        return "".join(lines)
+    return text
+
+
+def unit_list(cell: object) -> list[str]:
+    """The unit names of a master's 牵头单位 or 配合单位 cell (names joined by 、; a name's own
+    brackets, as in 各县（市、区）政府, and a collective 各县、市、区政府 are not split)."""
+    names = [name for name in (part.strip() for part in _split("" if cell is None else str(cell))) if name]
+    return [name for name, _, _ in _collectives([(name, "", name) for name in names])]
 
 
 def _split(text: str) -> list[str]:

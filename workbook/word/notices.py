@@ -17,7 +17,14 @@ from typing import Any
 from .. import schema as S
 from ..findings import DubanError
 from ..language.text import cell_text
-from ..master import Master, MasterTransaction, master_protected, master_transaction, open_master_for_edit
+from ..language.units import unit_list
+from ..master import (
+    Master,
+    MasterTransaction,
+    master_protected,
+    master_transaction,
+    open_master_for_edit,
+)
 from ..metrics import Metrics, compute, red_reason
 from ..ooxml.lock import DEFAULT_WAIT
 from ..ooxml.safe_write import (
@@ -96,9 +103,8 @@ def plan_notices(master: Master, metrics: Metrics, records: Sequence[Sequence[An
             issued[key] = number
     per_unit: dict[str, list[Any]] = {}
     for _, task in red_tasks(metrics).iterrows():
-        for unit in task[S.LEAD].split("、"):
-            if unit:
-                per_unit.setdefault(unit, []).append(task)
+        for unit in unit_list(task[S.LEAD]):
+            per_unit.setdefault(unit, []).append(task)
     order = {u: i for i, u in enumerate(master.unit_names())}
     reply_by = add_working_days(as_of, master.settings.reply_days)
     notices = []

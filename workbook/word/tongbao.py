@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..changes import HEADLINE_KINDS
+from ..language.units import unit_list
 from ..master import Master, default_addressees, default_next_steps
 from ..metrics import RED, Metrics, red_reason
 from ..ooxml.safe_write import Protected, write_output
@@ -308,7 +309,7 @@ def _task_list(lead: str, rows: list[dict[str, Any]], as_of: dt.date, overdue: b
     if len(rows) > LIST_LIMIT:
         counts: dict[str, int] = {}
         for r in rows:
-            for unit in str(r["牵头单位"]).split("、"):
+            for unit in unit_list(r["牵头单位"]):
                 counts[unit] = counts.get(unit, 0) + 1
         by_unit = "、".join(f"{u}{n}项" for u, n in sorted(counts.items(), key=lambda kv: -kv[1]))
         return [(lead, f"{intro}，涉及{len(counts)}个牵头单位：{by_unit}（详见附件）。")]
