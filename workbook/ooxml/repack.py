@@ -16,7 +16,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
 
 _LOCAL = struct.Struct("<4sHHHHHLLLHH")
@@ -99,13 +99,7 @@ class Repack:
         self._record(info, zipfile.ZIP_DEFLATED, crc, csize, size, offset)
 
     def close(self) -> None:
-        start = self._out.tell()
-        for entry in self._central:
-            self._out.write(entry)
-        size = self._out.tell() - start
-        if len(self._central) > 0xFFFF or start > _LIMIT:
-            raise PatchError("too many entries or too large for a plain zip")
-        self._out.write(_END.pack(b"PK\x05\x06", 0, 0, len(self._central), len(self._central), size, start, 0))
+        self._out.write(_central_directory(self._central, self._out.tell()))
 
     # -- headers
 
@@ -113,31 +107,78 @@ class Repack:
         offset = self._out.tell()
         if offset > _LIMIT:
             raise PatchError("package too large for a plain zip")
-        name = self._name(info)
-        date, time = _dos(info.date_time)
-        self._out.write(_LOCAL.pack(b"PK\x03\x04", 20, self._flags(info), method, time, date, crc, csize, size,
-                                    len(name), 0))
-        self._out.write(name)
+        self._out.write(_local_header(info, method, crc, csize, size))
         return offset
 
     def _record(self, info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int, offset: int) -> None:
-        name = self._name(info)
-        date, time = _dos(info.date_time)
-        self._central.append(_CENTRAL.pack(
-            b"PK\x01\x02", 20, info.create_system, 20, self._flags(info), method, time, date, crc, csize, size,
-            len(name), 0, 0, 0, info.internal_attr, info.external_attr, offset) + name)
+        self._central.append(_central_record(info, method, crc, csize, size, offset))
 
-    @staticmethod
-    def _name(info: zipfile.ZipInfo) -> bytes:
-        try:
-            return info.filename.encode("ascii")
-        except UnicodeEncodeError:
-            return info.filename.encode("utf-8")
 
-    @staticmethod
-    def _flags(info: zipfile.ZipInfo) -> int:
-        # Sizes are always in the headers here (no data descriptor); UTF-8 names say so.
-        return 0x800 if not info.filename.isascii() else 0
+class Deflated(NamedTuple):
+    """One part, compressed once, to be stored in many packages (:func:`package`)."""
+
+    info: zipfile.ZipInfo
+    crc: int
+    size: int
+    data: bytes
+
+
+def deflated(info: zipfile.ZipInfo, data: bytes) -> Deflated:
+    """``data`` deflated as :mod:`zipfile` deflates a part (the default level, in one piece), so a
+    package of these entries is byte for byte the zip that ``ZipFile.writestr`` writes."""
+    deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return Deflated(info, zlib.crc32(data), len(data), deflate.compress(data) + deflate.flush())
+
+
+def package(entries: Iterable[Deflated]) -> bytes:
+    """A whole zip, in memory, of entries already compressed (small packages: a unit workbook)."""
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for e in entries:
+        head = _local_header(e.info, zipfile.ZIP_DEFLATED, e.crc, len(e.data), e.size)
+        central.append(_central_record(e.info, zipfile.ZIP_DEFLATED, e.crc, len(e.data), e.size, offset))
+        out += (head, e.data)
+        offset += len(head) + len(e.data)
+    if offset > _LIMIT:
+        raise PatchError("package too large for a plain zip")
+    out.append(_central_directory(central, offset))
+    return b"".join(out)
+
+
+# -- headers (as zipfile writes them to a seekable file: sizes in the local header, no data descriptor)
+
+
+def _local_header(info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int) -> bytes:
+    name = _name(info)
+    date, time = _dos(info.date_time)
+    return _LOCAL.pack(b"PK\x03\x04", 20, _flags(info), method, time, date, crc, csize, size, len(name), 0) + name
+
+
+def _central_record(info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int, offset: int) -> bytes:
+    name = _name(info)
+    date, time = _dos(info.date_time)
+    return _CENTRAL.pack(b"PK\x01\x02", 20, info.create_system, 20, _flags(info), method, time, date, crc, csize,
+                         size, len(name), 0, 0, 0, info.internal_attr, info.external_attr, offset) + name
+
+
+def _central_directory(records: list[bytes], start: int) -> bytes:
+    size = sum(map(len, records))
+    if len(records) > 0xFFFF or start > _LIMIT:
+        raise PatchError("too many entries or too large for a plain zip")
+    return b"".join(records) + _END.pack(b"PK\x05\x06", 0, 0, len(records), len(records), size, start, 0)
+
+
+def _name(info: zipfile.ZipInfo) -> bytes:
+    try:
+        return info.filename.encode("ascii")
+    except UnicodeEncodeError:
+        return info.filename.encode("utf-8")
+
+
+def _flags(info: zipfile.ZipInfo) -> int:
+    # Sizes are always in the headers here (no data descriptor); UTF-8 names say so.
+    return 0x800 if not info.filename.isascii() else 0
 
 
 def _dos(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
