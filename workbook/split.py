@@ -7,12 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
-import xlsxwriter
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING, Any, Iterable
 
 from . import changes as C
 from . import form as F
@@ -39,21 +34,13 @@ from .ooxml.safe_write import (
     remove_temps,
     writing,
 )
-from .ooxml.styles import (
-    BODY_FONT,
-    BORDER,
-    CENTER,
-    HEADER_FILL,
-    HEADER_FONT,
-    INPUT_FILL,
-    TITLE_FONT,
-    WRAP,
-    print_setup,
-    set_value,
-)
 from .procs import process_pool
+from .unitbook import write_unit_workbook
 from .updates import SheetUpdate, Updates, apply_to_file, merge
 from .validate import issued_content, issued_records
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -83,118 +70,18 @@ def sheet_title(unit: str, taken: Iterable[str] = ()) -> str:
     return name
 
 
-# ------------------------------------------------------------- unit files (XlsxWriter)
-
-
-def write_unit_workbook(form: F.UnitForm, path: Path, password: str | None = None,
-                        created: dt.datetime | None = None) -> None:
-    """Write one unit's workbook: 填报 (protected, inputs unlocked), 说明, very hidden _meta."""
-    wb = xlsxwriter.Workbook(str(path), {
-        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-        "in_memory": True,
-    })
-    wb.set_properties({"title": form.title_lines()[0], "author": "duban", "company": form.unit,
-                       "created": created or dt.datetime(form.year, 1, 1)})
-    base = {"font_name": "宋体", "font_size": 11, "border": 1, "valign": "top"}
-    fmt = {
-        "title": wb.add_format({"font_name": "宋体", "bold": True, "font_size": 16, "align": "center",
-                                "valign": "vcenter"}),
-        "sub": wb.add_format({"font_name": "宋体", "font_size": 11, "align": "left", "valign": "vcenter"}),
-        "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center",
-                               "valign": "vcenter", "text_wrap": True}),
-        "locked": wb.add_format({**base}),
-        "locked_wrap": wb.add_format({**base, "text_wrap": True}),
-        "locked_date": wb.add_format({**base, "num_format": "yyyy-mm-dd"}),
-        "grey": wb.add_format({**base, "bg_color": "#EDEDED"}),
-        "input": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC"}),
-        "input_wrap": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC", "text_wrap": True}),
-        "input_date": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"}),
-        "label": wb.add_format({**base, "bold": True}),
-        "guide": wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"}),
-        "guide_head": wb.add_format({"font_name": "宋体", "font_size": 14, "bold": True}),
-    }
-    ws = wb.add_worksheet(F.FORM)
-    n = len(form.rows)
-    last_col = len(F.COLUMNS) - 1
-    title, sub = form.title_lines()
-    ws.merge_range(0, 0, 0, last_col, title, fmt["title"])
-    ws.merge_range(1, 0, 1, last_col, sub, fmt["sub"])
-    ws.set_row(0, 30)
-    for c, (name, width, _) in enumerate(F.COLUMNS):
-        ws.set_column(c, c, width)
-        ws.write_string(F.HEADER_ROW - 1, c, name, fmt["head"])
-    for r, (values, quantitative) in enumerate(zip(form.rows, form.quantitative), start=F.FIRST_ROW - 1):
-        ws.set_row(r, F.row_height(values))
-        for c, (name, _, is_input) in enumerate(F.COLUMNS):
-            value = values[c]
-            if name == S.ACTUAL and not quantitative:
-                style = fmt["grey"]
-            elif is_input:
-                style = fmt["input_wrap" if name in F.WRAP else "input"]
-            else:
-                style = fmt["locked_wrap" if name in F.WRAP else "locked"]
-            if isinstance(value, dt.date):
-                ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt["locked_date"])
-            elif value is None or value == "":
-                ws.write_blank(r, c, None, style)
-            elif isinstance(value, (int, float)):
-                ws.write_number(r, c, value, style)
-            else:
-                ws.write_string(r, c, str(value), style)
-    if n:
-        first, last = F.FIRST_ROW - 1, F.FIRST_ROW - 2 + n
-        ws.data_validation(first, F.COL[S.STATUS], last, F.COL[S.STATUS], {
-            "validate": "list", "source": list(form.statuses),
-            "error_title": "完成状态", "error_message": "请从下拉列表选择：" + "、".join(form.statuses)})
-        ws.data_validation(first, F.COL[S.PROGRESS], last, F.COL[S.PROGRESS], {
-            "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
-            "error_title": "完成进度", "error_message": "请填 0 到 100 的整数"})
-    for label in F.FOOTER:
-        r = F.footer_row(n, label) - 1
-        ws.write_string(r, 0, label, fmt["label"])
-        if label == F.REPORT_DATE:
-            ws.write_blank(r, 1, None, fmt["input_date"])
-            ws.data_validation(r, 1, r, 1, {"validate": "date", "criteria": ">=",
-                                            "minimum": dt.date(form.year - 1, 1, 1),
-                                            "error_message": "请填写日期，如 2026-06-25"})
-        else:
-            ws.write_blank(r, 1, None, fmt["input"])
-    ws.freeze_panes(F.HEADER_ROW, 2)
-    ws.repeat_rows(F.HEADER_ROW - 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.center_horizontally()
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&C第 &P 页，共 &N 页")
-    ws.protect(password or "", {"format_columns": True, "format_rows": True})
-
-    guide = wb.add_worksheet(F.GUIDE)
-    guide.set_column(0, 0, 90)
-    guide.fit_to_pages(1, 0)
-    guide.set_paper(9)
-    for r, line in enumerate(form.guide()):
-        guide.write_string(r, 0, line, fmt["guide_head"] if r == 0 else fmt["guide"])
-    guide.protect(password or "")
-
-    meta = wb.add_worksheet(F.META)
-    for r, (key, value) in enumerate(form.meta()):
-        meta.write_string(r, 0, key)
-        if isinstance(value, int):
-            meta.write_number(r, 1, value)
-        else:
-            meta.write_string(r, 1, str(value))
-    meta.very_hidden()
-    meta.protect(password or "")
-    ws.activate()
-    wb.close()
-
-
 # ------------------------------------------------------------- sheets inside the master (openpyxl)
 
 
 def fill_unit_sheet(ws: Any, form: F.UnitForm) -> None:
     """Write ``form`` into an openpyxl worksheet, for staff reviewing inside the master."""
+    # openpyxl (and the numpy it loads) only here: a plain split never needs it.
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    from .ooxml.styles import (BODY_FONT, BORDER, CENTER, HEADER_FILL, HEADER_FONT, INPUT_FILL, TITLE_FONT, WRAP,
+                               print_setup, set_value)
+
     n_cols = len(F.COLUMNS)
     title, sub = form.title_lines()
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n_cols)
