@@ -213,3 +213,14 @@ def test_master_without_issue_sheet_gets_one(master_copy, tmp_path):
     rows = list(wb[S.ISSUED].iter_rows(values_only=True))
     assert rows[0] == tuple(S.ISSUED_COLUMNS) and rows[1][:2] == ("2026-07", "市民政局")
     assert read_master(master_copy).settings.period == "2026-07"
+
+
+def test_a_temp_left_by_a_killed_in_master_split_is_removed_by_the_next_run(master_copy, tmp_path):
+    """The openpyxl copy an --in-master split stages beside the master has a temp name of the master's."""
+    from workbook.ooxml.safe_write import final_of, temp_name
+
+    left = temp_name(master_copy)
+    assert final_of(left) == master_copy
+    left.write_bytes(b"PK")  # as a kill -9 during its save leaves it
+    split_master(master_copy, tmp_path / "out", units=["市民政局"], in_master=True)
+    assert not left.exists() and not [p for p in master_copy.parent.iterdir() if ".tmp" in p.name]

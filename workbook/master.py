@@ -30,6 +30,7 @@ from .ooxml.safe_write import (
     remove_temps,
     rotate_backups,
     sha256_file,
+    temp_name,
 )
 from .ooxml.sheetpatch import SheetEdits, patch_workbook
 from .ooxml.xlsx_reader import open_book, sheet_rows
@@ -450,7 +451,7 @@ class MasterTransaction:
                 add_sheet(wb, name)
             if prepare is not None:
                 prepare(wb)
-            staged = tmp.with_name(tmp.name + ".sheets")
+            staged = temp_name(self.path)  # a temp of the master's: a run killed here leaves nothing behind
             try:
                 wb.save(staged)
                 patch_workbook(staged, tmp, edits)

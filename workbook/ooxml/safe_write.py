@@ -201,6 +201,11 @@ def final_of(temp: Path) -> Path:
     return temp.with_name(m.group(1) + (m.group(2) or "")) if m else temp
 
 
+def temp_name(final: Path) -> Path:
+    """A fresh temp name beside ``final``, one :func:`remove_temps` knows as ``final``'s."""
+    return final.with_name(f".{final.stem}.{uuid.uuid4().hex[:12]}.tmp{final.suffix}")
+
+
 def remove_temps(folder: Path, finals: Iterable[Path] | None = None, older_than: float = 0.0) -> None:
     """Temp files left in ``folder`` by a killed run: all of them, or those of ``finals``."""
     try:
@@ -245,7 +250,7 @@ class Staged:
         """A new empty temp file beside ``final`` (mode 0666 less the umask) to write ``final`` into."""
         with writing(final):
             while True:
-                tmp = final.with_name(f".{final.stem}.{uuid.uuid4().hex[:12]}.tmp{final.suffix}")
+                tmp = temp_name(final)
                 try:
                     os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
                     break
