@@ -211,11 +211,13 @@ def record(master: Master, now: dt.datetime | None = None, period: str | None = 
     return [Change(c.task_id, c.kind, c.old, c.new, c.note, now, period) for c in changes], updates
 
 
-def missing_reason(master: Master) -> list[tuple[Change, str]]:
-    """Cancelled tasks whose reason is nowhere: (change, where to write it) for duban check."""
+def missing_reason(master: Master, changes: list[Change] | None = None) -> list[tuple[Change, str]]:
+    """Cancelled tasks whose reason is nowhere: (change, where to write it) for duban check.
+
+    ``changes``: the master's :func:`history`, when the caller has it already."""
     out = []
     latest: dict[str, Change] = {}
-    for c in history(master):
+    for c in history(master) if changes is None else changes:
         if c.kind in (S.KIND_CANCELLED, S.KIND_RESTORED):
             latest[c.task_id] = c
     for tid, c in latest.items():
@@ -224,13 +226,14 @@ def missing_reason(master: Master) -> list[tuple[Change, str]]:
     return out
 
 
-def declared_leaders(master: Master) -> list[tuple[dict[str, Any], str]]:
+def declared_leaders(master: Master, changes: list[Change] | None = None) -> list[tuple[dict[str, Any], str]]:
     """Each task of the decomposition as published, with its leader as declared.
 
     Tasks added during the year (新增, recorded or not) and rows without an ID are left
     out; a task moved to another leader counts for the leader it had before its first move.
+    ``changes``: the master's :func:`history`, when the caller has it already.
     """
-    changes = history(master)
+    changes = history(master) if changes is None else changes
     added = {c.task_id for c in changes if c.kind == S.KIND_ADDED}
     first: dict[str, str] = {}
     for c in changes:

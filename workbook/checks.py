@@ -23,8 +23,11 @@ def check_master(master: Master) -> Report:
     _check_units(master, report, file)
     _check_deadlines(master, report, file)
     _check_milestones(master, report, file)
-    _check_leaders(master, report, file)
-    _check_changes(master, report, file)
+    # Comparing 任务分解 with 台账状态 is the costliest part of a check: once.
+    pending = C.pending(master)
+    history = C.logged(master) + pending
+    _check_leaders(master, report, file, history)
+    _check_changes(master, report, file, pending, history)
     if not master.settings.period.startswith(str(master.settings.year)):
         report.add("period-outside-year", f"当前填报期 {master.settings.period} 不在计划年度 {master.settings.year} 内",
                    "warning", file=file, sheet=S.SETTINGS)
@@ -156,7 +159,7 @@ def _check_milestones(master: Master, report: Report, file: str) -> None:
                        **where(S.MS_SHARE))
 
 
-def _check_leaders(master: Master, report: Report, file: str) -> None:
+def _check_leaders(master: Master, report: Report, file: str, history: list[C.Change]) -> None:
     declared = {cell_text(lead.get(S.LEADER_NAME)): lead for lead in master.leaders}
     for t in master.tasks:
         leader = cell_text(t.get(S.LEADER))
@@ -166,7 +169,7 @@ def _check_leaders(master: Master, report: Report, file: str) -> None:
 
     # Counted as declared: tasks added during the year are not in the declaration, and a task
     # moved to another leader counts for the leader it had (see changes.declared_leaders).
-    view = C.declared_leaders(master)
+    view = C.declared_leaders(master, history)
     unplaced = [t for t, leader in view if cell_text(t.get(S.CATEGORY)) == S.CATEGORY_MAIN and not leader]
     units_of: dict[str, set[str]] = {}
     for t, leader in view:
@@ -216,7 +219,8 @@ _CHANGED_COLUMN = {S.KIND_ADDED: S.TASK_ID, S.KIND_REVISED: S.TEXT, S.KIND_EXTEN
                    S.KIND_LEADER: S.LEADER, S.KIND_CANCELLED: S.STATUS, S.KIND_RESTORED: S.STATUS}
 
 
-def _check_changes(master: Master, report: Report, file: str) -> None:
+def _check_changes(master: Master, report: Report, file: str, pending: list[C.Change],
+                   history: list[C.Change]) -> None:
     """Deleted rows, changes not yet recorded in 调整记录, cancellations without a reason."""
     for r in C.deleted(master):
         tid = cell_text(r.get(S.TASK_ID))
@@ -225,12 +229,12 @@ def _check_changes(master: Master, report: Report, file: str) -> None:
                    f"请恢复该行（编号 {tid} 不变；可从备份中复制），要撤销就把完成状态改为“{S.STATUS_CANCELLED}”，"
                    f"并在备注中写明撤销原因", file=file, sheet=S.TASKS)
     rows = {cell_text(t.get(S.TASK_ID)): t for t in reversed(master.tasks)}
-    for c in C.pending(master):
+    for c in pending:
         report.add("change-unrecorded", f"{c.task_id} {c.describe()}，尚未记入“{S.CHANGES}”：运行 duban check --fix"
                    "（或在 Excel 中点“应用调整”）记录", "info", **_where(master, rows[c.task_id], _CHANGED_COLUMN.get(
                        c.kind, S.TASK_ID), file))
     note = col_letter(S.CHANGE_COLUMNS.index(S.NOTE) + 1)
-    for c, _ in C.missing_reason(master):
+    for c, _ in C.missing_reason(master, history):
         if c.recorded and c.row:
             where = {"file": file, "sheet": S.CHANGES, "cell": f"{note}{c.row}"}
             how = "请在“调整记录”此行的备注中写明原因，或填写批复文号"

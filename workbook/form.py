@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import schema as S
@@ -83,8 +85,10 @@ class UnitForm:
     def task_ids(self) -> list[str]:
         return [r[0] for r in self.rows]
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """Computed once (the meta sheet, 发放记录 and 发放内容 all need it): a form is not changed
+        after :func:`unit_form` builds it."""
         return locked_digest(self.master_id, self.year, self.period, self.unit, [locked(r) for r in self.rows])
 
     def title_lines(self) -> tuple[str, str]:
@@ -198,9 +202,9 @@ def unit_form(master: Master, unit: str, period: str | None = None, version: int
 
 
 def _is_number(value: Any) -> bool:
+    """A finite number (a 完成进度 cell holding ``nan`` or ``inf`` text is left blank in the form)."""
     try:
-        float(value)
-        return True
+        return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
 
