@@ -224,3 +224,48 @@ def test_a_temp_left_by_a_killed_in_master_split_is_removed_by_the_next_run(mast
     left.write_bytes(b"PK")  # as a kill -9 during its save leaves it
     split_master(master_copy, tmp_path / "out", units=["市民政局"], in_master=True)
     assert not left.exists() and not [p for p in master_copy.parent.iterdir() if ".tmp" in p.name]
+
+
+def _outcome(check, *args):
+    try:
+        return check(*args)
+    except DubanError as exc:
+        return str(exc)
+
+
+def test_outputs_checked_together_are_refused_as_each_alone(tmp_path):
+    """split checks its unit workbooks with one listing of the folder (check_outputs), and refuses
+    exactly what check_output refuses: the master or a link to it, a folder, an existing file
+    without --force, a file a spreadsheet program holds open (in any case of its name)."""
+    from workbook.ooxml.safe_write import check_output, check_outputs
+
+    out = tmp_path / "下发 七月"
+    out.mkdir()
+    master = out / "总台账.xlsx"
+    master.write_bytes(b"PK")
+    (out / "链接_2026年6月.xlsx").symlink_to(master)
+    (out / "文件夹_2026年6月.xlsx").mkdir()
+    (out / "已有_2026年6月.xlsx").write_bytes(b"PK")
+    (out / "~$打开_2026年6月.xlsx").write_bytes(b"\x02ab")
+    (out / ".~lock.办公_2026年6月.xlsx#").write_bytes("赵六,zhaoliu,PC-督查室,25.06.2026 10:32,".encode())
+    (out / "~$大小写_2026年6月.XLSX").write_bytes(b"")
+    names = ["总台账.xlsx", "链接_2026年6月.xlsx", "文件夹_2026年6月.xlsx", "已有_2026年6月.xlsx", "打开_2026年6月.xlsx",
+             "办公_2026年6月.xlsx", "大小写_2026年6月.xlsx", "新_2026年6月.xlsx"]
+    protected = [(master, "台账")]
+    for force in (False, True):
+        for name in names:
+            alone = _outcome(check_output, out / name, force, protected)
+            together = _outcome(lambda p, *a: check_outputs([p], *a)[0], out / name, force, protected)
+            assert together == alone, name
+    assert "正被 Excel/WPS 打开" in _outcome(check_output, out / "打开_2026年6月.xlsx", True, protected)
+    assert "正被 LibreOffice 打开（赵六" in _outcome(check_output, out / "办公_2026年6月.xlsx", True, protected)
+    assert check_outputs([out / "新_2026年6月.xlsx", out / "另一个_2026年6月.xlsx"], False, protected) == [
+        out.resolve() / "新_2026年6月.xlsx", out.resolve() / "另一个_2026年6月.xlsx"]
+
+
+def test_progress_that_is_no_finite_number_is_left_blank(master_copy, tmp_path):
+    edit(master_copy, S.TASKS, {"L2": "nan", "L3": "inf", "L4": "55"})
+    result = split_master(master_copy, tmp_path / "out", units=["市发改委"])
+    rows = CalamineWorkbook.from_path(str(result.files["市发改委"])).get_sheet_by_name(F.FORM).to_python()
+    progress = [r[F.COL[S.PROGRESS]] for r in rows[F.FIRST_ROW - 1:F.FIRST_ROW + 2]]
+    assert progress == ["", "", 55]

@@ -28,7 +28,7 @@ from .ooxml.safe_write import (
     OUTPUT_TEMP_STALE_AFTER,
     Protected,
     Staged,
-    check_output,
+    check_outputs,
     checkpoint,
     final_of,
     remove_temps,
@@ -180,7 +180,7 @@ def stage_unit_workbooks(staged: Staged, master: Master, out_dir: Path, forms: l
         if existing:
             raise DubanError(f"以下文件已存在，未做任何改动（加 --force 覆盖）：{'、'.join(existing[:5])}"
                              + ("等" if len(existing) > 5 else ""))
-    files = {unit: check_output(p, True, protected) for unit, p in paths.items()}
+    files = dict(zip(paths, check_outputs(list(paths.values()), True, protected)))
     remove_temps(out_dir, files.values(), stale_after)
     jobs = [(f, staged.temp(files[f.unit]), password, created) for f in forms]
     workers = max(1, min(workers or 1, len(forms) // 20 or 1))

@@ -337,17 +337,9 @@ def foreign_locks(real: Path) -> list[tuple[Path, str, str]]:
       some names (as Seafile's lock-file detection handles them, seadrive-fuse ``repo-tree.c``).
     """
     name = real.name
-    candidates = [
-        ("~$", name, "Excel/WPS"), ("~$", name[2:], "Excel/WPS"), (".~lock.", name + "#", "LibreOffice"),
-        (".~", name, "WPS"), (".~", name[1:], "WPS"), (".~", name[2:], "WPS"),
-    ]
-    found, seen = [], set()
-    for prefix, rest, program in candidates:
-        lock_name = prefix + rest
+    found = []
+    for lock_name, rest, program in _lock_candidates(name):
         path = real.with_name(lock_name)
-        if lock_name in seen or len(rest) < 3:
-            continue
-        seen.add(lock_name)
         if rest != name and rest != name + "#" and real.with_name(rest).exists():
             continue  # the lock belongs to the file that really has the shorter name
         try:
@@ -359,6 +351,25 @@ def foreign_locks(real: Path) -> list[tuple[Path, str, str]]:
         who = _libreoffice_owner(data) if program == "LibreOffice" else _excel_owner(data)
         found.append((path, program, who))
     return found
+
+
+def lock_file_names(name: str) -> set[str]:
+    """The names of the lock files :func:`foreign_locks` looks for beside a file called ``name``."""
+    return {lock_name for lock_name, _, _ in _lock_candidates(name)}
+
+
+def _lock_candidates(name: str) -> list[tuple[str, str, str]]:
+    """(lock file name, the file name it stands for, program), each name once."""
+    candidates = [
+        ("~$", name, "Excel/WPS"), ("~$", name[2:], "Excel/WPS"), (".~lock.", name + "#", "LibreOffice"),
+        (".~", name, "WPS"), (".~", name[1:], "WPS"), (".~", name[2:], "WPS"),
+    ]
+    out, seen = [], set()
+    for prefix, rest, program in candidates:
+        if prefix + rest not in seen and len(rest) >= 3:
+            seen.add(prefix + rest)
+            out.append((prefix + rest, rest, program))
+    return out
 
 
 def ensure_not_open(real: Path, what: str = "台账") -> None:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..findings import DubanError
-from .lock import ensure_not_open
+from .lock import ensure_not_open, lock_file_names
 
 _TEMP = re.compile(r"^\.(.+)\.[0-9a-f]{12}\.tmp(\.[^.]*)?$")  # .<stem>.<random>.tmp<suffix>
 BACKUP_STAMP = "%Y%m%d-%H%M%S-%f"
@@ -371,16 +371,57 @@ def check_output(path: Path, force: bool = False, protected: Protected = ()) -> 
     """The real path ``path`` will write, after refusing inputs, the master and (without ``force``)
     existing files; also refused: an output a spreadsheet program holds open."""
     real = real_path(path)
-    for item, label in protected:
-        guarded = real_path(item)
-        if real == guarded or guarded in real.parents:
-            raise DubanError(f"输出 {path} 会覆盖{label} {item}，已拒绝，未做任何改动：请换一个文件名或文件夹")
-    if real.is_dir():
-        raise DubanError(f"输出 {path} 是一个文件夹：请给出文件名")
-    if real.exists() and not force:
-        raise DubanError(f"输出文件 {path} 已存在，未做任何改动：加 --force 覆盖，或换一个文件名")
+    _refuse(path, real, _guarded(protected), real.is_dir(), real.exists() and not force)
     ensure_not_open(real, "文件")
     return real
+
+
+def check_outputs(paths: list[Path], force: bool = False, protected: Protected = ()) -> list[Path]:
+    """:func:`check_output` for many files (a split's unit workbooks), with the same refusals.
+
+    The protected paths are resolved once and each folder is listed once: a file that is not a
+    symbolic link and has no lock file of a spreadsheet program beside it needs no look-up of its
+    own (:func:`check_output` makes about ten, each a round trip on a network share). Any other
+    file is checked by :func:`check_output` itself."""
+    guarded = _guarded(protected)
+    folders: dict[Path, tuple[Path, dict[str, os.DirEntry[str]], set[str]] | None] = {}
+    out = []
+    for path in paths:
+        if path.parent not in folders:
+            try:
+                entries = {e.name: e for e in os.scandir(path.parent)}
+                folders[path.parent] = (real_path(path.parent), entries, {n.casefold() for n in entries})
+            except OSError:
+                folders[path.parent] = None
+        folder = folders[path.parent]
+        if folder is None:
+            out.append(check_output(path, force, protected))
+            continue
+        real_folder, entries, folded = folder
+        entry = entries.get(path.name)
+        if ((entry is None and path.name.casefold() in folded) or (entry is not None and entry.is_symlink())
+                or any(n.casefold() in folded for n in lock_file_names(path.name))):
+            out.append(check_output(path, force, protected))  # another case, a link, a lock file: look closer
+            continue
+        real = real_folder / path.name
+        _refuse(path, real, guarded, entry is not None and entry.is_dir(), entry is not None and not force)
+        out.append(real)
+    return out
+
+
+def _guarded(protected: Protected) -> list[tuple[Path, str, Path]]:
+    return [(real_path(item), label, item) for item, label in protected]
+
+
+def _refuse(path: Path, real: Path, guarded: list[tuple[Path, str, Path]], is_dir: bool, exists: bool) -> None:
+    """Refuse an output that would replace something protected, is a folder, or exists (without force)."""
+    for target, label, item in guarded:
+        if real == target or target in real.parents:
+            raise DubanError(f"输出 {path} 会覆盖{label} {item}，已拒绝，未做任何改动：请换一个文件名或文件夹")
+    if is_dir:
+        raise DubanError(f"输出 {path} 是一个文件夹：请给出文件名")
+    if exists:
+        raise DubanError(f"输出文件 {path} 已存在，未做任何改动：加 --force 覆盖，或换一个文件名")
 
 
 def write_output(path: Path, write: Callable[[Path], None], force: bool = False,
