@@ -269,3 +269,13 @@ def test_progress_that_is_no_finite_number_is_left_blank(master_copy, tmp_path):
     rows = CalamineWorkbook.from_path(str(result.files["市发改委"])).get_sheet_by_name(F.FORM).to_python()
     progress = [r[F.COL[S.PROGRESS]] for r in rows[F.FIRST_ROW - 1:F.FIRST_ROW + 2]]
     assert progress == ["", "", 55]
+
+
+def test_workers_by_default_only_where_they_pay():
+    from workbook.split import UNITS_PER_WORKER, default_workers
+
+    cores = default_workers()
+    assert 1 <= cores <= 4
+    assert default_workers(45) == default_workers(UNITS_PER_WORKER - 1) == 1
+    assert default_workers(UNITS_PER_WORKER * 2) == min(2, cores)
+    assert default_workers(100_000) == cores

@@ -381,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-master", action="store_true", help="同时在台账内生成/刷新每个单位一张表")
     p.add_argument("--changed", action="store_true",
                    help="只为本期下发后任务有调整的单位生成新版本（带入已填内容）")
-    p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
+    p.add_argument("--workers", type=int, help="并行进程数（默认每 200 个单位一个，最多 CPU 核数、4 个）")
     _wait_option(p)
     p.set_defaults(func=cmd_split)
 

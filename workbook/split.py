@@ -200,8 +200,16 @@ def _write_one(args: tuple[F.UnitForm, Path, str | None, dt.datetime | None]) ->
     checkpoint("unit")
 
 
-def default_workers() -> int:
-    return min(4, os.cpu_count() or 1)
+# A workbook takes about 1 ms to write; a worker costs its start, the forms sent to it and its
+# own prototypes (unitbook): with fewer workbooks than this each, more workers were slower than one.
+UNITS_PER_WORKER = 200
+
+
+def default_workers(units: int | None = None) -> int:
+    """Worker processes by default: one per core (at most 4), and for ``units`` workbooks no more
+    than pay for themselves."""
+    cores = min(4, os.cpu_count() or 1)
+    return cores if units is None else max(1, min(cores, units // UNITS_PER_WORKER))
 
 
 def split_master(master_path: Path, out_dir: Path, period: str | None = None, units: list[str] | None = None,
@@ -244,7 +252,7 @@ def split_master(master_path: Path, out_dir: Path, period: str | None = None, un
             out_dir.mkdir(parents=True, exist_ok=True)
         with Staged() as staged:
             result.files, forms = stage_unit_workbooks(staged, master, out_dir, forms, password, force,
-                                                       workers=workers or default_workers(),
+                                                       workers=workers or default_workers(len(forms)),
                                                        protected=master_protected(tx.path), stale_after=0)
             result.changes = record_issued_in_master(tx, forms, result.files,
                                                      period if period != master.settings.period else None,
