@@ -155,11 +155,18 @@ def _scan(master: Master) -> tuple[list[Change], list[dict[str, Any]], bool]:
         if before is None:
             changes.append(Change(tid, S.KIND_ADDED, "", cell_text(t.get(S.TEXT))))
             differs = True
-        elif [cell_text(v) for v in row] != [cell_text(before.get(c)) for c in S.STATE_COLUMNS]:
+        elif _differ(row, list(map(before.get, S.STATE_COLUMNS))):
             changes += compare(before, t, master)
             differs = True
     gone = [{c: r.get(c) for c in S.STATE_COLUMNS} for tid, r in recorded.items() if tid not in seen]
     return changes, body + gone, differs or len(body) + len(gone) != len(master.state or [])
+
+
+def _differ(now: list[Any], before: list[Any]) -> bool:
+    """Whether two rows show different text; equal values of equal types need no conversion (most rows)."""
+    if now == before and list(map(type, now)) == list(map(type, before)):
+        return False
+    return list(map(cell_text, now)) != list(map(cell_text, before))
 
 
 def deleted(master: Master) -> list[dict[str, Any]]:
