@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from posixpath import join, normpath
+from typing import IO
 from xml.sax.saxutils import unescape
 
 from ..language.text import col_letter, col_number
@@ -52,11 +53,11 @@ def _attrs(tag: bytes) -> dict[str, str]:
     return out
 
 
-def scan_book(path: Path, wanted: tuple[str, ...], parts: dict[str, bytes] | None = None) -> BookScan:
+def scan_book(path: Path | IO[bytes], wanted: tuple[str, ...], parts: dict[str, bytes] | None = None) -> BookScan:
     """Sheet states and part names from workbook.xml, and scans of the ``wanted`` sheets.
 
     ``parts`` holds the XML already read by :mod:`workbook.ooxml.zipguard` (DTDs
-    already refused); anything missing there is read from the file.
+    already refused); anything missing there is read from the file (a path, or its bytes).
     """
     out = BookScan()
     parts = dict(parts or {})
