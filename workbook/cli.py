@@ -204,7 +204,7 @@ def _write_outputs(batch: "Batch", out: str | None, force: bool) -> None:
     from .ooxml.safe_write import check_output, writing
 
     out_dir = Path(out)
-    protected = _output_protected(batch, str(batch.master.path))
+    protected = _output_protected(batch, str(batch.master_path))
     for path in _output_paths(batch, out_dir):  # all refused before any is written
         check_output(path, force, protected)
     with writing(out_dir):

@@ -28,6 +28,7 @@ from .language.units import UnitDirectory
 from .master import Master, period_label, read_master
 from .milestones import Milestone, missed
 from .ooxml.numfmt import NumberFormats, percent_number
+from .ooxml.safe_write import sha256_file
 from .ooxml.sheetxml import SheetScan, scan_book
 from .ooxml.xlsx_reader import quiet_native_stderr
 from .ooxml.zipguard import inspect_zip
@@ -846,7 +847,8 @@ def mark_superseded(subs: list[Submission]) -> None:
 @dataclass
 class Batch:
     submissions: list[Submission]
-    master: Master
+    master: Master | None  # None: validated against the master's context kept from an earlier run
+    master_path: Path | None = None
 
     @property
     def valid(self) -> bool:
@@ -874,10 +876,26 @@ def validate_paths(paths: Iterable[Path], master_path: Path, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
     files = find_files(paths)
     with _reading(files, workers) as reads:  # workers start on the files while the master is read here
-        master = read_master(master_path, with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
-        subs = _checked(reads, context_from_master(master), keep_answers, progress, len(files))
+        ctx, master = master_context(Path(master_path))
+        subs = _checked(reads, ctx, keep_answers, progress, len(files))
     mark_superseded(subs)
-    return Batch(subs, master)
+    return Batch(subs, master, Path(master_path))
+
+
+def master_context(path: Path) -> tuple[Context, Master | None]:
+    """The validation context of the master at ``path``, and the master when it had to be read: a
+    context kept from an earlier run is used when the master is byte for byte the same
+    (:mod:`workbook.validation_cache`)."""
+    from . import validation_cache as cache
+
+    kept = cache.load(cache.cache_key(sha256_file(path))) if path.is_file() else None
+    if kept is not None:
+        return kept, None
+    master = read_master(path, with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
+    ctx = context_from_master(master)
+    if sha256_file(path) == master.sha256:  # hashed before it was read and still the same: kept under that hash
+        cache.store(cache.cache_key(master.sha256), ctx)
+    return ctx, master
 
 
 def validate_batch(paths: Iterable[Path], master: Master, ctx: Context, workers: int = 1,
@@ -886,7 +904,7 @@ def validate_batch(paths: Iterable[Path], master: Master, ctx: Context, workers:
     with _reading(files, workers) as reads:
         subs = _checked(reads, ctx, keep_answers, progress, len(files))
     mark_superseded(subs)
-    return Batch(subs, master)
+    return Batch(subs, master, master.path)
 
 
 
