@@ -118,14 +118,15 @@ def _evict(root: Path) -> None:
 
 
 def _plain(key: str, ctx: Context) -> dict[str, Any]:
+    # Tuples, and no copies of what is already a tuple: JSON writes both as arrays.
     return {
         "key": key, "master_id": ctx.master_id, "year": ctx.year, "period": ctx.period,
-        "as_of": ctx.as_of.isoformat(), "statuses": list(ctx.statuses),
-        "units": [list(ctx.units.names), ctx.units.aliases],
-        "tasks": [[tid, t.text, t.deadline_text, _value(t.due), t.target,
-                   [[m.task_id, m.serial, m.content, m.when, m.due.isoformat(), m.share] for m in t.steps],
-                   t.next_step, list(t.leads), t.cancelled] for tid, t in ctx.tasks.items()],
-        "issued": [[unit, period, records] for (unit, period), records in ctx.issued.items()],
+        "as_of": ctx.as_of.isoformat(), "statuses": ctx.statuses,
+        "units": (list(ctx.units.names), ctx.units.aliases),
+        "tasks": [(tid, t.text, t.deadline_text, _value(t.due), t.target,
+                   [(m.task_id, m.serial, m.content, m.when, m.due.isoformat(), m.share) for m in t.steps],
+                   t.next_step, t.leads, t.cancelled) for tid, t in ctx.tasks.items()],
+        "issued": [(unit, period, records) for (unit, period), records in ctx.issued.items()],
         "content": ctx.content,
     }
 

@@ -13,10 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from posixpath import join, normpath
 from typing import IO
-from xml.sax.saxutils import unescape
 
 from ..language.text import col_letter, col_number
-from .numfmt import NumberFormats, read_number_formats
+from .numfmt import NumberFormats, read_number_formats, unescape_xml
 
 
 @dataclass
@@ -49,7 +48,7 @@ def _attrs(tag: bytes) -> dict[str, str]:
     out = {}
     for key, value in _ATTR.findall(tag):
         name = "rid" if key.endswith(b":id") else key.decode().split(":")[-1]
-        out[name] = unescape(value.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
+        out[name] = unescape_xml(value.decode("utf-8", "replace"))
     return out
 
 
