@@ -45,30 +45,38 @@ def entries(root):
     return sorted(root.glob("validation-*.json"))
 
 
+def kept(inbox, master):
+    """Validate twice: the context is written the second time a master is read."""
+    validate_paths([inbox], master)
+    return validate_paths([inbox], master)
+
+
 def test_a_master_validated_again_is_not_read_again(office, private):
     master, inbox = office
     first = validate_paths([inbox], master)
-    assert first.master is not None and len(entries(private)) == 1
-    again = validate_paths([inbox], master)
-    assert again.master is None and again.master_path == master
-    assert again.to_dict() == first.to_dict() and again.valid
+    assert first.master is not None and entries(private) == [] and len(list(private.glob("seen-*"))) == 1
+    second = validate_paths([inbox], master)
+    assert second.master is not None and len(entries(private)) == 1 and not list(private.glob("seen-*"))
+    third = validate_paths([inbox], master)
+    assert third.master is None and third.master_path == master
+    assert third.to_dict() == second.to_dict() == first.to_dict() and third.valid
     assert master_context(master)[0] == context_from_master(read_master(master))
 
 
 def test_a_changed_master_is_read_again(office, private, tmp_path):
     master = tmp_path / "台账.xlsx"
     shutil.copy(office[0], master)
-    validate_paths([office[1]], master)
+    kept(office[1], master)
     wb = openpyxl.load_workbook(master)
     wb["任务分解"]["D2"] = "固定资产投资增长9%以上"  # the office revises a task of the unit
     wb.save(master)
-    batch = validate_paths([office[1]], master)
+    batch = kept(office[1], master)
     assert batch.master is not None and len(entries(private)) == 2
     assert [f.code for f in batch.submissions[0].findings] == ["task-revised"]
 
 
 def test_another_duban_does_not_use_the_context(office, private, monkeypatch):
-    validate_paths([office[1]], office[0])
+    kept(office[1], office[0])
     monkeypatch.setattr(cache, "_code", lambda: "another version")
     assert validate_paths([office[1]], office[0]).master is not None
 
@@ -76,7 +84,7 @@ def test_another_duban_does_not_use_the_context(office, private, monkeypatch):
 def test_a_cache_others_may_write_to_is_not_used(office, private):
     private.chmod(0o755)
     assert cache.cache_dir() is None
-    assert validate_paths([office[1]], office[0]).master is not None and entries(private) == []
+    assert kept(office[1], office[0]).master is not None and list(private.iterdir()) == []
 
 
 @pytest.mark.parametrize("planted", [b"not json", b'{"key": "another"}', b'{"key": "%s", "tasks": 1}', b"[1]"])
@@ -86,13 +94,13 @@ def test_a_planted_or_broken_context_is_not_trusted(office, private, planted):
     path = private / f"validation-{key}.json"
     path.write_bytes(planted.replace(b"%s", key.encode()))
     path.chmod(0o600)
-    batch = validate_paths([inbox], master)
+    batch = kept(inbox, master)
     assert batch.master is not None and batch.valid
     assert json.loads(path.read_bytes())["key"] == key  # replaced by the real one
 
 
 def test_a_context_others_may_write_is_not_trusted(office, private):
-    validate_paths([office[1]], office[0])
+    kept(office[1], office[0])
     (path,) = entries(private)
     path.chmod(0o666)
     assert validate_paths([office[1]], office[0]).master is not None
@@ -107,7 +115,7 @@ def test_only_the_newest_contexts_are_kept(office, private, tmp_path):
         wb["任务分解"]["D3"] = f"第{i}版"
         wb.save(path)
         masters.append(path)
-        validate_paths([office[1]], path)
+        kept(office[1], path)
     assert len(entries(private)) == cache.KEEP
     assert validate_paths([office[1]], masters[-1]).master is None
     assert validate_paths([office[1]], masters[0]).master is not None

@@ -894,7 +894,7 @@ def master_context(path: Path) -> tuple[Context, Master | None]:
     master = read_master(path, with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
     ctx = context_from_master(master)
     if sha256_file(path) == master.sha256:  # hashed before it was read and still the same: kept under that hash
-        cache.store(cache.cache_key(master.sha256), ctx)
+        cache.keep(cache.cache_key(master.sha256), ctx)
     return ctx, master
 
 

@@ -5,8 +5,10 @@ province's scale (20,000 tasks) reading the master and building what validation 
 more than checking a hundred files. The context is kept in the user's cache directory as JSON: plain
 data, so a file planted there can at worst be refused, never run. It is found by a key made of the
 SHA-256 of the master's bytes and of duban's own code: a master changed in any way, or another
-version of duban, misses, and a miss reads the master as before. Nothing here ever stops a
-validation: a cache that cannot be used is not used.
+version of duban, misses, and a miss reads the master as before. A context is written the second
+time its master is read (writing one costs a quarter of reading the master: a master validated only
+once, say just before a collect changes it, leaves nothing but an empty mark). Nothing here ever
+stops a validation: a cache that cannot be used is not used.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .validate import Context, TaskInfo
 CACHE_ENV = "DUBAN_CACHE_DIR"  # where to keep it instead of the user's cache directory
 FORMAT = 1  # of the stored data; the code's own hash is in the key as well
 KEEP = 3  # contexts kept, the most recently used (a few MB each for 1,000 units)
+KEEP_MARKS = 20  # marks of masters read once (empty files)
 _TEMP_STALE_AFTER = 3600.0  # seconds: a temp file this old was left by a killed run
 
 
@@ -90,6 +93,23 @@ def load(key: str) -> Context | None:
     return ctx
 
 
+def keep(key: str, ctx: Context) -> None:
+    """After a miss: store ``ctx`` when its master was read before (a mark says so), else mark it."""
+    root = cache_dir()
+    if root is None:
+        return
+    mark = root / f"seen-{key}"
+    try:
+        if not mark.exists():
+            os.close(os.open(mark, os.O_CREAT | os.O_WRONLY, 0o600))
+            _evict(root, "seen-*", KEEP_MARKS)
+            return
+        mark.unlink()
+    except OSError:
+        return
+    store(key, ctx)
+
+
 def store(key: str, ctx: Context) -> None:
     """Keep ``ctx`` under ``key`` (written whole, then renamed into place), and only the newest few."""
     root = cache_dir()
@@ -105,15 +125,16 @@ def store(key: str, ctx: Context) -> None:
         except BaseException:
             os.unlink(temp)
             raise
-        _evict(root)
+        _evict(root, "validation-*.json", KEEP)
     except Exception:  # a full disk, a read-only home: validation goes on without a cache
         return
 
 
-def _evict(root: Path) -> None:
-    entries = sorted(root.glob("validation-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+def _evict(root: Path, pattern: str, keep: int) -> None:
+    """All but the ``keep`` newest files of ``pattern``, and temp files a killed run left."""
+    entries = sorted(root.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
     stale = [p for p in root.glob(".validation-*.tmp") if time.time() - p.stat().st_mtime > _TEMP_STALE_AFTER]
-    for path in entries[KEEP:] + stale:
+    for path in entries[keep:] + stale:
         path.unlink(missing_ok=True)
 
 
