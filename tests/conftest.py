@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # The xlwings face is tested as xlwings Server and Lite run it (PRO, noncommercial terms).
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+# Validation contexts the tests keep (workbook.validation_cache) go to a private folder of this run,
+# never the user's cache; subprocesses inherit it.
+if "DUBAN_CACHE_DIR" not in os.environ:
+    os.environ["DUBAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="duban-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["DUBAN_CACHE_DIR"], True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "hohhot-2026"

@@ -38,6 +38,7 @@ import zipcraft
 from workbook import form as F
 from workbook.filling import fill_unit_file
 from workbook.master import read_master
+from workbook.ooxml.sheetxml import scan_sheet
 from workbook.ooxml.zipguard import bounded_sheet, sheet_extent
 from workbook.split import split_master
 from workbook.validate import context_from_master, validate_file
@@ -334,6 +335,27 @@ def test_extent_comes_from_cells_with_content():
     assert bounded_sheet(_sheet(rows + CALC_TAIL, b"A1:K1048576"))[1] == ""
     hidden_far = _sheet(b"<row><c t='n' r = 'B7000'><v>1</v></c></row>")  # other quoting is read as a parser would
     assert bounded_sheet(hidden_far)[1] == "7000 行 × 2 列"
+
+
+def test_cell_text_that_looks_like_a_prefixed_tag_keeps_the_count():
+    """Text holding ":row" or ":c" (an inline string) must not switch the guard's count of rows and cells off."""
+    text = b'<row r="1"><c r="A1" t="inlineStr"><is><t>a:row b:c</t></is></c></row>'
+    bomb = b"".join(b'<row r="%d" s="1" customFormat="1"/>' % r for r in range(30, 10030))
+    assert bounded_sheet(_sheet(text + bomb))[1] == "超过 5000 行"
+    xml = _sheet(text)
+    assert bounded_sheet(xml) == (xml, "")  # plain references: nothing to rewrite
+
+
+def test_scans_tell_formulas_and_merges_from_what_only_looks_like_them():
+    text = b'<row r="4"><c r="B4" t="inlineStr"><is><t>mergeCell ref="A1:B2" &lt;f&gt;1</t></is></c></row>'
+    validation = (b'<dataValidations count="1"><dataValidation type="list" sqref="F4"><formula1>"a,b"</formula1>'
+                  b"</dataValidation></dataValidations>")
+    looks = scan_sheet(_sheet(text).replace(b"</worksheet>", validation + b"</worksheet>"))
+    assert looks.formulas == set() and looks.merges == []
+    cells = b'<row r="5"><c r="G5"><f>1+1</f><v>2</v></c><c r="H5" xmlns:x="' + MAIN + b'"><x:f>2</x:f></c></row>'
+    merges = b'<mergeCells count="1"><mergeCell ref="F6:H6"/></mergeCells>'
+    real = scan_sheet(_sheet(text + cells).replace(b"</worksheet>", merges + validation + b"</worksheet>"))
+    assert real.formulas == {"G5", "H5"} and real.merges == ["F6:H6"]
 
 
 def test_calc_tail_row_and_dimension_are_accepted(office, tmp_path):

@@ -1,4 +1,6 @@
+import dataclasses
 import datetime as dt
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -8,8 +10,11 @@ import pytest
 import zipcraft
 
 from workbook import form as F
-from workbook.ooxml import zipguard
+from workbook import validate as V
 from workbook.cli import main
+from workbook.findings import DubanError
+from workbook.ooxml import zipguard
+from workbook.procs import process_pool
 from workbook.filling import fill_unit_file
 from workbook.master import read_master
 from workbook.split import split_master
@@ -323,7 +328,7 @@ def test_cli_validate_json_out_and_exit_codes(issued, submitted, tmp_path, capsy
     assert main(["validate", str(tmp_path / "不存在"), "--master", str(issued[0])]) == 2
 
 
-def test_parallel_workers_give_the_same_findings(issued, tmp_path):
+def test_parallel_workers_give_the_same_findings(issued, tmp_path, monkeypatch):
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(10):
@@ -331,6 +336,87 @@ def test_parallel_workers_give_the_same_findings(issued, tmp_path):
         shutil.copy(issued[2], p)
         if i % 2:
             unit_edit(p, setter(F7="完成"))
+    pools = []
+    monkeypatch.setattr(V, "POOL_MIN_FILES", 4)
+    monkeypatch.setattr(V, "process_pool", lambda n: pools.append(n) or process_pool(n))
     one = validate_paths([folder], issued[0], workers=1).to_dict()
     two = validate_paths([folder], issued[0], workers=2).to_dict()
-    assert one == two
+    assert pools == [2] and one == two
+
+
+def test_few_files_are_read_without_worker_processes(issued, tmp_path, monkeypatch):
+    def no_pool(n):
+        raise AssertionError("a worker process started for a handful of files")
+    monkeypatch.setattr(V, "process_pool", no_pool)
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for i in range(3):
+        shutil.copy(issued[2], folder / f"{UNIT}_{i}.xlsx")
+    assert V.POOL_MIN_FILES > 3 and validate_paths([folder], issued[0], workers=4).valid
+
+
+def test_a_master_that_cannot_be_read_stops_the_workers(issued, tmp_path, monkeypatch):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        shutil.copy(issued[2], folder / f"{UNIT}_{i}.xlsx")
+    monkeypatch.setattr(V, "POOL_MIN_FILES", 4)
+    with pytest.raises(DubanError, match="找不到台账文件"):
+        validate_paths([folder], tmp_path / "没有这个台账.xlsx", workers=2)
+
+
+def test_read_then_check_is_validate_file(submitted, ctx):
+    unit_edit(submitted, setter(F5="完成", G6=150, C7="改过的时限"))
+    sub, book = V.read_submission(submitted)
+    assert book is not None and sub.findings == [] and sub.sha256
+    checked = V.check_submission(sub, book, ctx)
+    assert [f.to_dict() for f in checked.findings] == [f.to_dict() for f in validate_file(submitted, ctx).findings]
+    assert {"status-invalid", "progress-invalid", "locked-cell-changed"} <= set(codes(checked))
+
+
+def test_the_bytes_the_guard_checked_are_the_bytes_read(submitted, ctx, tmp_path, monkeypatch):
+    """A file replaced on disk after the raw-zip guard (a sync client, an attacker) is read as it was checked."""
+    other = tmp_path / "other.xlsx"
+    shutil.copy(submitted, other)
+    unit_edit(other, setter(F4="乱填的状态"))
+
+    def guard_then_replace(path):
+        report = zipguard.inspect_zip(path)
+        shutil.copy(other, path)
+        return report
+    monkeypatch.setattr(V, "inspect_zip", guard_then_replace)
+    sub = validate_file(submitted, ctx)
+    assert sub.findings == [] and len(sub.answers) == 10
+
+
+def test_issued_rows_are_read_when_asked_and_only_when_they_give_their_digest_back(ctx):
+    digest, rows = next((d, rows) for d, [(unit, text)] in ctx.content.items()
+                        for rows in [json.loads(text)] if unit == UNIT)
+    assert ctx.issued_rows(digest) == rows and ctx.issued_rows("0" * 64) is None
+    edited = json.dumps([["改过"] + row[1:] for row in rows], ensure_ascii=False)
+    forged = dataclasses.replace(ctx, content={digest: [(UNIT, "[[不是 JSON")], "x": [(UNIT, "[1]")]})
+    assert forged.issued_rows(digest) is None and forged.issued_rows("x") is None
+    last = dataclasses.replace(ctx, content={digest: [(UNIT, json.dumps(rows, ensure_ascii=False)), (UNIT, edited)]})
+    assert last.issued_rows(digest) == rows  # the edited record does not give the digest back
+
+
+@pytest.mark.parametrize("args", [["validate", "x.xlsx", "--master", "m.xlsx"], ["collect", "x.xlsx", "--master", "m.xlsx"],
+                                  ["split", "m.xlsx", "-o", "out"]])
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_workers_must_be_a_positive_number(args, workers, capsys):
+    assert main([*args, "--workers", workers]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--workers" in err and workers in err
+
+
+def test_default_workers_are_the_cpus_this_process_may_use(monkeypatch):
+    import os
+
+    from workbook import procs
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert procs.default_workers() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert procs.default_workers() == procs.MAX_DEFAULT_WORKERS
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert procs.default_workers() == 2

@@ -125,7 +125,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 
     result = split_master(Path(args.master), Path(args.output), args.period, args.unit or None,
                           force=args.force, password=args.password, in_master=args.in_master,
-                          workers=args.workers, wait=args.wait, changed=args.changed)
+                          workers=_workers(args), wait=args.wait, changed=args.changed)
     if not result.report.valid:
         code = _emit(result.report, False, "台账存在错误，未生成单位工作簿：")
         if any(f.code in ("id-missing", "unit-unknown") for f in result.report.errors):
@@ -204,7 +204,7 @@ def _write_outputs(batch: "Batch", out: str | None, force: bool) -> None:
     from .ooxml.safe_write import check_output, writing
 
     out_dir = Path(out)
-    protected = _output_protected(batch, str(batch.master.path))
+    protected = _output_protected(batch, str(batch.master_path))
     for path in _output_paths(batch, out_dir):  # all refused before any is written
         check_output(path, force, protected)
     with writing(out_dir):
@@ -228,13 +228,21 @@ def _refuse_old_outputs(out: str | None, force: bool, master: str) -> None:
                          f"加 --force 覆盖，或换一个文件夹")
 
 
+def _workers(args: argparse.Namespace) -> int | None:
+    """--workers as given (None: the default); 0 and negative numbers are refused."""
+    if args.workers is not None and args.workers < 1:
+        raise DubanError(f"--workers 应为正整数（并行进程数），不能是 {args.workers}")
+    return args.workers
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     import json
 
-    from .validate import default_workers, validate_paths
+    from .procs import default_workers
+    from .validate import validate_paths
 
     batch = validate_paths([Path(p) for p in args.paths], Path(args.master),
-                           args.workers or default_workers(), _progress_bar)
+                           _workers(args) or default_workers(), _progress_bar)
     if args.json:
         print(json.dumps(batch.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
@@ -245,10 +253,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     from .collect import collect
-    from .validate import default_workers
+    from .procs import default_workers
 
     _refuse_old_outputs(args.out, args.force, args.master)
-    result = collect([Path(p) for p in args.paths], Path(args.master), args.workers or default_workers(),
+    result = collect([Path(p) for p in args.paths], Path(args.master), _workers(args) or default_workers(),
                      _progress_bar, wait=args.wait)
     _print_batch(result.batch)
     _write_outputs(result.batch, args.out, args.force)
@@ -381,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-master", action="store_true", help="同时在台账内生成/刷新每个单位一张表")
     p.add_argument("--changed", action="store_true",
                    help="只为本期下发后任务有调整的单位生成新版本（带入已填内容）")
-    p.add_argument("--workers", type=int, help="并行进程数（默认每 200 个单位一个，最多 CPU 核数、4 个）")
+    p.add_argument("--workers", type=int, help="并行进程数（默认每 200 个单位一个，最多本机可用的 CPU 核数、4 个）")
     _wait_option(p)
     p.set_defaults(func=cmd_split)
 
@@ -391,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("paths", nargs="+", help="报送文件或文件夹（递归查找）")
         p.add_argument("--master", required=True, help="总台账 .xlsx")
         p.add_argument("--out", help="输出校验结果工作簿和退回文件的目录")
-        p.add_argument("--workers", type=int, help="并行进程数（默认 CPU 核数，最多 4）")
+        p.add_argument("--workers", type=int, help="并行进程数（默认为本机可用的 CPU 核数，最多 4）")
         p.add_argument("--force", action="store_true", help="覆盖 --out 中已有的校验结果和退回文件")
         if name == "validate":
             p.add_argument("--json", action="store_true")

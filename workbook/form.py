@@ -167,6 +167,8 @@ def locked_digest(master_id: str, year: int, period: str, unit: str, rows: list[
 
 def canonical_value(value: Any) -> str:
     """A locked cell's value as the digest sees it (dates as ISO text, numbers and text as shown)."""
+    if type(value) is str:  # most locked cells are text: checked first, as validation does this per cell
+        return value.strip()
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):

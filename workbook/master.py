@@ -32,16 +32,13 @@ from .ooxml.safe_write import (
     sha256_file,
     temp_name,
 )
-from .ooxml.sheetpatch import SheetEdits, patch_workbook
 from .ooxml.xlsx_reader import open_book, sheet_rows
-from .sources.decomposition import (
-    Decomposition,
-    main_target_expression,
-    place_main_targets,
-)
 
-if TYPE_CHECKING:  # openpyxl is imported only where a master is written or edited: reading stays fast
+if TYPE_CHECKING:  # openpyxl, patching and decompositions are imported where used: reading stays fast
     from openpyxl import Workbook
+
+    from .ooxml.sheetpatch import SheetEdits
+    from .sources.decomposition import Decomposition
 
 
 @dataclass
@@ -208,6 +205,8 @@ def period_end(period: str) -> dt.date:
 def build_master(dec: Decomposition, year: int, period: str | None = None,
                  as_of: dt.date | None = None, source_bytes: bytes = b"") -> Master:
     """The master for a parsed decomposition (deadlines parsed, main targets placed)."""
+    from .sources.decomposition import main_target_expression, place_main_targets
+
     place_main_targets(dec)
     period = parse_period(period) if period else default_period(year)
     master_id = hashlib.sha256(f"{year}|{dec.title}|".encode() + source_bytes).hexdigest()[:16].upper()
@@ -440,6 +439,8 @@ class MasterTransaction:
         first through openpyxl, and so is whatever ``prepare(workbook)`` does (sheets of its
         own, e.g. the per-unit sheets): all in the same atomic write.
         """
+        from .ooxml.sheetpatch import patch_workbook
+
         missing = [n for n in edits if n in SHEET_LAYOUTS and n not in self.sheet_names()]
         if not missing and prepare is None:
             self.write(lambda tmp: patch_workbook(self.path, tmp, edits))

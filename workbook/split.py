@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from .ooxml.safe_write import (
     remove_temps,
     writing,
 )
+from .procs import default_workers as usable_cores
 from .procs import process_pool
 from .unitbook import write_unit_workbook
 from .updates import SheetUpdate, Updates, apply_to_file, merge
@@ -206,9 +206,9 @@ UNITS_PER_WORKER = 200
 
 
 def default_workers(units: int | None = None) -> int:
-    """Worker processes by default: one per core (at most 4), and for ``units`` workbooks no more
-    than pay for themselves."""
-    cores = min(4, os.cpu_count() or 1)
+    """Worker processes by default: one per core this process may use (at most 4), and for ``units``
+    workbooks no more than pay for themselves."""
+    cores = usable_cores()
     return cores if units is None else max(1, min(cores, units // UNITS_PER_WORKER))
 
 

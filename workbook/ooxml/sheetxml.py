@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from posixpath import join, normpath
-from xml.sax.saxutils import unescape
+from typing import IO
 
 from ..language.text import col_letter, col_number
-from .numfmt import NumberFormats, read_number_formats
+from .numfmt import NumberFormats, read_number_formats, unescape_xml
 
 
 @dataclass
@@ -47,15 +48,15 @@ def _attrs(tag: bytes) -> dict[str, str]:
     out = {}
     for key, value in _ATTR.findall(tag):
         name = "rid" if key.endswith(b":id") else key.decode().split(":")[-1]
-        out[name] = unescape(value.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
+        out[name] = unescape_xml(value.decode("utf-8", "replace"))
     return out
 
 
-def scan_book(path: Path, wanted: tuple[str, ...], parts: dict[str, bytes] | None = None) -> BookScan:
+def scan_book(path: Path | IO[bytes], wanted: tuple[str, ...], parts: dict[str, bytes] | None = None) -> BookScan:
     """Sheet states and part names from workbook.xml, and scans of the ``wanted`` sheets.
 
     ``parts`` holds the XML already read by :mod:`workbook.ooxml.zipguard` (DTDs
-    already refused); anything missing there is read from the file.
+    already refused); anything missing there is read from the file (a path, or its bytes).
     """
     out = BookScan()
     parts = dict(parts or {})
@@ -76,19 +77,8 @@ def scan_book(path: Path, wanted: tuple[str, ...], parts: dict[str, bytes] | Non
         workbook = part("xl/workbook.xml")
         if workbook is None:
             raise ValueError("no workbook.xml")
-        targets = {}
-        styles = "xl/styles.xml"
-        for tag in _REL.findall(part("xl/_rels/workbook.xml.rels") or b""):
-            a = _attrs(tag)
-            target = a.get("Target", "")
-            targets[a.get("Id")] = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
-            if a.get("Type", "").endswith("/styles"):
-                styles = targets[a.get("Id")]
-        for tag in _SHEET.findall(workbook):
-            a = _attrs(tag)
-            name = a.get("name", "")
-            out.states[name] = a.get("state", "visible")
-            out.parts[name] = targets.get(a.get("rid"), "")
+        states, sheet_parts, styles = _book_index(workbook, part("xl/_rels/workbook.xml.rels") or b"")
+        out.states, out.parts = dict(states), dict(sheet_parts)
         if wanted:  # read once per file, and only by those who read cells
             out.formats = read_number_formats(part(styles), workbook)
         for name in wanted:
@@ -99,6 +89,26 @@ def scan_book(path: Path, wanted: tuple[str, ...], parts: dict[str, bytes] | Non
         if zf is not None:
             zf.close()
     return out
+
+
+@lru_cache(maxsize=32)  # the files of one batch mostly share these two parts: parsed once
+def _book_index(workbook: bytes, rels: bytes) -> tuple[dict[str, str], dict[str, str], str]:
+    """Sheet name → state, sheet name → part path, and the styles part, from workbook.xml and its rels."""
+    targets: dict[str | None, str] = {}
+    styles = "xl/styles.xml"
+    for tag in _REL.findall(rels):
+        a = _attrs(tag)
+        target = a.get("Target", "")
+        targets[a.get("Id")] = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+        if a.get("Type", "").endswith("/styles"):
+            styles = targets[a.get("Id")]
+    states, parts = {}, {}
+    for tag in _SHEET.findall(workbook):
+        a = _attrs(tag)
+        name = a.get("name", "")
+        states[name] = a.get("state", "visible")
+        parts[name] = targets.get(a.get("rid"), "")
+    return states, parts, styles
 
 
 _FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<(?:\w+:)?f\b')
@@ -116,15 +126,31 @@ def scan_sheet(xml: bytes, styles: frozenset[int] = frozenset()) -> SheetScan:
     """
     scan = SheetScan()
     # Substring tests (C speed) skip the patterns for what most sheets do not have.
-    if b"<f" in xml or b":f" in xml:
+    if _has_name(xml, b"<f") or _has_name(xml, b":f"):
         scan.formulas = {m.decode() for m in _FORMULA.findall(xml)}
     if b"hidden=" in xml:
         scan.hidden_rows = {int(r) for r in _HIDDEN_ROW.findall(xml)} | {int(r) for r in _HIDDEN_ROW2.findall(xml)}
-    if b"mergeCell" in xml:
-        scan.merges = [m.decode() for m in _MERGE.findall(xml)]
+    first = xml.find(b"mergeCell")
+    if first >= 0:
+        # A match starts at the "<" right before its element name: none before the one that opens the
+        # first "mergeCell" (after the sheet data, where Excel writes them), so the search starts there.
+        scan.merges = [m.decode() for m in _MERGE.findall(xml, max(xml.rfind(b"<", 0, first), 0))]
     if styles:
         scan.styles = styled_cells(xml, styles)
     return scan
+
+
+def _has_name(xml: bytes, start: bytes) -> bool:
+    """Whether ``start`` (``<f``, ``:f``) occurs where a name ends after it (regex ``\\b``), found with
+    ``bytes.find``: every sheet of an issued form has ``<formula1>`` (its data validations), which
+    ``in`` would take for a formula and a regex search finds several times slower."""
+    at = xml.find(start)
+    while at >= 0:
+        after = xml[at + len(start):at + len(start) + 1]
+        if not (after.isalnum() or after == b"_"):
+            return True
+        at = xml.find(start, at + 1)
+    return False
 
 
 def styled_cells(xml: bytes, styles: frozenset[int]) -> dict[str, int]:

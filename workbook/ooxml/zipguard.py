@@ -9,11 +9,12 @@ here, on bytes, with hard limits.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from itertools import islice
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..findings import Finding
 from ..language.text import col_number
@@ -33,12 +34,16 @@ _WHOLE = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml")
 _UNPARSED = ("docProps/", "xl/theme/")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)  # in a part's first 4 KB, in any case
 
 
 @dataclass
 class ZipReport:
     findings: list[Finding] = field(default_factory=list)
     sheets: dict[str, bytes] = field(default_factory=dict)  # worksheet and workbook parts → XML, for later scans
+    # The file as checked: readers after the guard read these bytes, not the path again (which may
+    # have changed meanwhile, e.g. under a sync client), and the file is read once.
+    data: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -62,9 +67,12 @@ def inspect_zip(path: Path) -> ZipReport:
                               "请删除无关内容、图片后重新保存")
         return report
     with open(path, "rb") as fh:
-        head = fh.read(8)
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:  # grown since
+        add("file-too-large", f"文件过大（上限 {MAX_FILE_BYTES // 1024 // 1024} MB），请删除无关内容、图片后重新保存")
+        return report
+    head = data[:8]
     if head.startswith(OLE_MAGIC):
-        data = path.read_bytes()
         if "EncryptedPackage".encode("utf-16-le") in data:
             add("file-encrypted", "文件设置了打开密码，无法读取：请取消密码（文件→信息→保护工作簿）后重新发送")
         else:
@@ -74,7 +82,7 @@ def inspect_zip(path: Path) -> ZipReport:
         add("file-format", "文件不是 Excel 工作簿（可能是 .csv、文本或其他格式改了扩展名），请另存为 .xlsx")
         return report
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(io.BytesIO(data))
     except Exception:  # BadZipFile, NotImplementedError (unknown zip version), ValueError, OSError …
         add("file-corrupt", "文件已损坏或不完整（可能是邮件附件未下载完整），请重新保存后发送")
         return report
@@ -98,7 +106,7 @@ def inspect_zip(path: Path) -> ZipReport:
             ):
                 add("zip-bomb", f"文件内部部件 {info.filename} 解压后异常巨大，拒绝读取")
                 return report
-            if ".." in PurePosixPath(info.filename).parts or info.filename.startswith("/"):
+            if ".." in info.filename.split("/") or info.filename.startswith("/"):
                 add("zip-bad-path", f"文件内部路径异常（{info.filename}）")
                 return report
         lower = [n.lower() for n in names]
@@ -118,22 +126,23 @@ def inspect_zip(path: Path) -> ZipReport:
             is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             whole = is_sheet or info.filename.lower() in _WHOLE
             try:
-                data = _read_capped(zf, info, None if whole else 4096)
+                xml = _read_capped(zf, info, None if whole else 4096)
             except Exception:  # bad CRC, inflate errors, undecodable local names, unknown methods …
                 add("file-corrupt", f"文件内部部件 {info.filename} 已损坏，请重新保存后发送")
                 return report
-            if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data[:4096].upper():
+            if _DTD.search(xml, 0, 4096):
                 add("xml-dtd", "文件内部 XML 含有实体声明（DOCTYPE/ENTITY），可能是恶意文件，拒绝读取")
                 return report
             if is_sheet:
-                data, size = bounded_sheet(data)
+                xml, size = bounded_sheet(xml)
                 if size:
                     add("sheet-too-large", f"工作表 {info.filename.rsplit('/', 1)[-1]} 的使用范围过大"
                                            f"（{size}），请删除表格下方和右侧的多余内容和格式")
                     return report
-                report.sheets[info.filename] = data
+                report.sheets[info.filename] = xml
             elif whole:
-                report.sheets[info.filename.lower()] = data
+                report.sheets[info.filename.lower()] = xml
+    report.data = data
     return report
 
 
@@ -164,12 +173,22 @@ _FINDALL_BYTES = 1 << 20  # below this a list of every tag stays small
 
 
 def _count_tags(xml: bytes, name: bytes, limit: int) -> tuple[int, bool]:
-    """How many ``name`` elements (counting stops past ``limit``), and whether all carry a plain ``r``."""
-    prefixed = b":" + name in xml  # the Open XML SDK writes <x:row>, <x:c>
-    pattern = (_PREFIXED_TAGS if prefixed else _TAGS)[name]
-    tags = pattern.findall(xml) if len(xml) <= _FINDALL_BYTES else \
+    """How many ``name`` elements (counting stops past ``limit``), and whether all carry a plain ``r``.
+
+    Prefixed ones (the Open XML SDK writes <x:row>, <x:c>) are counted as well, not instead: text
+    in a cell may hold ":c" or ":row" too, and must not switch the count off.
+    """
+    tags = _tags(xml, _TAGS[name], limit)
+    plain = tags.count(b"<" + name + b' r="') == len(tags)
+    if b":" + name in xml:
+        prefixed = _tags(xml, _PREFIXED_TAGS[name], limit)
+        return len(tags) + len(prefixed), plain and not prefixed
+    return len(tags), plain
+
+
+def _tags(xml: bytes, pattern: re.Pattern[bytes], limit: int) -> list[bytes]:
+    return pattern.findall(xml) if len(xml) <= _FINDALL_BYTES else \
         [m.group(0) for m in islice(pattern.finditer(xml), limit + 1)]
-    return len(tags), not prefixed and tags.count(b"<" + name + b' r="') == len(tags)
 
 
 def bounded_sheet(xml: bytes) -> tuple[bytes, str]:
