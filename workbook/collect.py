@@ -56,9 +56,7 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
             column = {name: col_number(letter) for name, letter in master.columns.items()}
             tasks = SheetEdits(formats={column[c]: f for c, f in NUMBER_FORMATS.items() if c in column})
             for row, values in plan.updates.items():
-                for col, value in values.items():
-                    if col in column:
-                        tasks.cells[(row, column[col])] = value
+                tasks.rows[row] = {column[col]: value for col, value in values.items() if col in column}
             # A 进展记录 made before 发放版本 existed gets its header cell.
             history = SheetEdits(append=plan.history_rows, cells={(1, len(S.HISTORY_COLUMNS)): S.HISTORY_COLUMNS[-1]},
                                  segmented=True)

@@ -31,6 +31,8 @@ _ROW = re.compile(rb'<(?:\w+:)?row\b(?:(?=[^>]*?\br="([0-9]+)"))?[^>]*?'
 # A cell element with its column letters and style (attributes in any order).
 _CELL = re.compile(rb'(<(?:\w+:)?c\b(?:(?=[^>]*?\br="([A-Z]{1,3})[0-9]*"))?(?:(?=[^>]*?\bs="([0-9]+)"))?'
                    rb'[^>]*?(?:/>|>[^<]*(?:<(?!/(?:\w+:)?c>)[^<]*)*</(?:\w+:)?c>))')
+# The start tag of a cell only, with its column letters and style (cell content cannot hold "<c").
+_CELL_TAG = re.compile(rb'<(?:\w+:)?c\b(?=[^>]*?\br="([A-Z]{1,3})[0-9]*")(?:(?=[^>]*?\bs="([0-9]+)"))?')
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})?([0-9]+)"')
 _SHEETDATA_OPEN = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
 _SHEETDATA_CLOSE = re.compile(rb"</(?:\w+:)?sheetData>")
@@ -52,9 +54,17 @@ class SheetEdits:
     cells: dict[tuple[int, int], Any] = field(default_factory=dict)
     append: list[list[Any]] = field(default_factory=list)
     formats: dict[int, str] = field(default_factory=dict)  # column → number format for its written values
+    rows: dict[int, dict[int, Any]] = field(default_factory=dict)  # more cells to set: row → column → value
     # Write the part in segments by the text of column A and record them (see :mod:`.segments`): a sheet
     # that only grows (进展记录) is then appended to without inflating, deflating or reading its rows again.
     segmented: bool = False
+
+    def by_row(self) -> dict[int, dict[int, Any]]:
+        """The cells to set (``cells`` and ``rows``), row → column → value."""
+        out = {r: dict(values) for r, values in self.rows.items()}
+        for (r, c), value in self.cells.items():
+            out.setdefault(r, {})[c] = value
+        return out
 
 
 def patch_workbook(src: Path, dst: Path, edits: dict[str, SheetEdits]) -> None:
@@ -109,13 +119,10 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
     after it (a pane's anchor, formatting) are held back, so appended values merge into those
     rows. The dimension and an auto-filter grow to cover the new rows.
     """
-    by_row: dict[int, dict[int, Any]] = {}
-    for (r, c), value in edits.cells.items():
-        by_row.setdefault(r, {})[c] = value
+    by_row = edits.by_row()
     pending = sorted(by_row)  # edited rows not yet met in the stream (they may not exist yet)
     added = len(edits.append)
-    max_col = max((c for _, c in edits.cells), default=0)
-    max_col = max([max_col] + [len(values) for values in edits.append])
+    max_col = _max_column(by_row, edits.append)
     buf = b""
     stream = iter(chunks)
     m = None
@@ -264,9 +271,7 @@ def _append_in_place(pack: Repack, zin: zipfile.ZipFile, info: zipfile.ZipInfo, 
     not hold what its layout says or a cell to set lies elsewhere.
     """
     src, segs, last = pack.src, layout.segments, len(layout.segments) - 1
-    by_row: dict[int, dict[int, Any]] = {}
-    for (r, c), value in edits.cells.items():
-        by_row.setdefault(r, {})[c] = value
+    by_row = edits.by_row()
     try:
         base = data_offset(src, info)
 
@@ -295,7 +300,7 @@ def _append_in_place(pack: Repack, zin: zipfile.ZipFile, info: zipfile.ZipInfo, 
     except SegmentError:
         return False
     added = len(edits.append)
-    max_col = max([c for _, c in edits.cells] + [len(values) for values in edits.append] + [0])
+    max_col = _max_column(by_row, edits.append)
     close = len(b"</" + prefix + b"sheetData>")
     offset = pack.begin(info)
     writer = SegmentWriter(pack.out)
@@ -409,6 +414,10 @@ def _resolve_keys(layout: Layout, zin: zipfile.ZipFile, known: dict[int, str]) -
             s.key = found.get(s.sst, "")
 
 
+def _max_column(by_row: dict[int, dict[int, Any]], append: list[list[Any]]) -> int:
+    return max([max(values, default=0) for values in by_row.values()] + [len(values) for values in append] + [0])
+
+
 def _row_number(row: bytes, previous: int) -> int:
     ref = _ATTR_R.search(row, 0, row.find(b">") + 1)
     return int(ref.group(2)) if ref else previous + 1  # rows may omit r: they follow the previous one
@@ -501,12 +510,12 @@ def _splice(row: bytes, start: int, number: str, values: dict[int, Any], prefix:
         return None
     if row[tag_end - 1] != 47:
         end += len(prefix) + 4
-    old = _CELL.findall(row, first, end)
-    if [_column(letters) for _, letters, _ in old] != columns:
+    old = _CELL_TAG.findall(row, first, end)
+    if [_column(letters) for letters, _ in old] != columns:
         return None
     p = prefix.decode()
     new = "".join([_cell(_letter(c) + number, values[c], int(style) if style else None, p, styles, formats.get(c))
-                   for c, (_, _, style) in zip(columns, old)])
+                   for c, (_, style) in zip(columns, old)])
     return row[start:first] + new.encode() + row[end:]
 
 
