@@ -133,10 +133,11 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
     if m is None:
         raise PatchError("no sheetData")
     prefix = m.group(1)
+    cells = _CellWriter(prefix, styles, edits.formats)
     head = _grow_dimension(buf[: m.start()], added, max((r for r in by_row), default=0), max_col)
 
     def fresh(r: int, template: dict[int, int]) -> bytes:
-        return _patch_row(None, r, by_row[r], prefix, styles, edits.formats, template)
+        return cells.patch_row(None, r, by_row[r], template)
 
     if m.group(2):  # <sheetData/>: no rows at all
         by_row.update({i: dict(enumerate(v, start=1)) for i, v in enumerate(edits.append, start=1)})
@@ -170,7 +171,7 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
                 between += fresh(pending[next_edit], {})
                 next_edit += 1
             if next_edit < len(pending) and pending[next_edit] == r:
-                row = _patch_row(row, r, by_row[r], prefix, styles, edits.formats, {})
+                row = cells.patch_row(row, r, by_row[r], {})
                 next_edit += 1
             if not added:
                 out += [between, row]
@@ -203,10 +204,9 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
         def row(n: int) -> bytes:
             old = held_rows.get(n)
             if last < n <= last + added:
-                old = _patch_row(old, n, dict(enumerate(edits.append[n - last - 1], start=1)), prefix, styles,
-                                 edits.formats, template)
+                old = cells.patch_row(old, n, dict(enumerate(edits.append[n - last - 1], start=1)), template)
             if n in later:  # edited rows past the end of the sheet
-                old = _patch_row(old, n, by_row[n], prefix, styles, edits.formats, {})
+                old = cells.patch_row(old, n, by_row[n], {})
             return old
 
         later = set(pending)
@@ -283,13 +283,14 @@ def _append_in_place(pack: Repack, zin: zipfile.ZipFile, info: zipfile.ZipInfo, 
         if not m or m.group(2) or head[m.end():].strip() or not tail.startswith(b"</" + m.group(1) + b"sheetData>"):
             return False
         prefix = m.group(1)
+        cells = _CellWriter(prefix, styles, edits.formats)
         rewritten: dict[int, bytes] = {}
         elsewhere = set(by_row)
         for i in range(1, last):
             upto = segs[i + 1].row if i + 1 < last else layout.last_row + 1
             mine = {r: values for r, values in by_row.items() if segs[i].row <= r < upto}
             if mine:
-                patched = _patch_rows(read(i), segs[i].row - 1, mine, prefix, styles, edits.formats) \
+                patched = _patch_rows(read(i), segs[i].row - 1, mine, cells) \
                     if segs[i].size <= REWRITE_LIMIT else None
                 if patched is None:
                     return False
@@ -316,7 +317,7 @@ def _append_in_place(pack: Repack, zin: zipfile.ZipFile, info: zipfile.ZipInfo, 
     block: list[bytes] = []
     shown: object = _UNSET
     for r, values in enumerate(edits.append, start=layout.last_row + 1):
-        row = _new_row(r, enumerate(values, start=1), prefix, styles, edits.formats, layout.template)
+        row = cells.new_row(r, enumerate(values, start=1), layout.template)
         if values[:1] != shown:  # a run of rows with the same column A is one segment
             writer.write(b"".join(block))
             block, shown = [], values[:1]
@@ -336,14 +337,14 @@ def _append_in_place(pack: Repack, zin: zipfile.ZipFile, info: zipfile.ZipInfo, 
     return True
 
 
-def _patch_rows(block: bytes, previous: int, by_row: dict[int, dict[int, Any]], prefix: bytes, styles: "_Styles",
-                formats: dict[int, str]) -> bytes | None:
+def _patch_rows(block: bytes, previous: int, by_row: dict[int, dict[int, Any]],
+                cells: "_CellWriter") -> bytes | None:
     """A block of whole rows with cells set in existing rows; None if one of those rows is not there."""
     out, at, r, found = [], 0, previous, 0
     for rm in _ROW.finditer(block):
         r = _row_number(rm.group(0), r)
         if r in by_row:
-            out += [block[at:rm.start()], _patch_row(rm.group(0), r, by_row[r], prefix, styles, formats, {})]
+            out += [block[at:rm.start()], cells.patch_row(rm.group(0), r, by_row[r], {})]
             at, found = rm.end(), found + 1
     out.append(block[at:])
     return b"".join(out) if found == len(by_row) else None
@@ -461,62 +462,77 @@ def _row_styles(row: bytes) -> dict[int, int]:
     return {c: style for c, (_, style) in _cells(row).items() if style is not None}
 
 
-def _patch_row(row: bytes | None, r: int, values: dict[int, Any], prefix: bytes, styles: "_Styles",
-               formats: dict[int, str], template: dict[int, int]) -> bytes:
-    if row is None:
-        return _new_row(r, sorted(values.items()), prefix, styles, formats, template)
-    p = prefix.decode()
-    number = str(r)
-    start = row.find(b">") + 1
-    head = _SPANS.sub(b"", row[:start])
-    if head.endswith(b"/>"):
-        head = head[:-2] + b">"
-    body = _splice(row, start, number, values, prefix, styles, formats)
-    if body is not None:
-        return head + body
-    cells = _cells(row)
-    out = {c: cell for c, (cell, _) in cells.items()}
-    for c, value in values.items():
-        style = cells[c][1] if c in cells else template.get(c)
-        out[c] = _cell(_letter(c) + number, value, style, p, styles, formats.get(c)).encode()
-    return head + b"".join(out[c] for c in sorted(out)) + b"</" + prefix + b"row>"
+class _CellWriter:
+    """Cell elements for one sheet (its namespace prefix, the book's styles, number formats by column).
 
+    The part after a cell's reference is memoised by column, value and style: a collect writes
+    the same words, units, periods and times in thousands of rows.
+    """
 
-def _new_row(r: int, cells: Iterable[tuple[int, Any]], prefix: bytes, styles: "_Styles", formats: dict[int, str],
-             template: dict[int, int]) -> bytes:
-    """A row element of the given (column, value) cells, in column order, styled as ``template``."""
-    p = prefix.decode()
-    number = str(r)
-    return (f'<{p}row r="{number}">' + "".join([
-        _cell(_letter(c) + number, value, template.get(c), p, styles, formats.get(c)) for c, value in cells
-    ]) + f"</{p}row>").encode()
+    MEMO = 1 << 16
 
+    def __init__(self, prefix: bytes, styles: "_Styles", formats: dict[int, str]) -> None:
+        self.prefix, self.p, self.styles, self.formats = prefix, prefix.decode(), styles, formats
+        self._memo: dict[tuple[Any, ...], str] = {}
 
-def _splice(row: bytes, start: int, number: str, values: dict[int, Any], prefix: bytes, styles: "_Styles",
-            formats: dict[int, str]) -> bytes | None:
-    """The cells of ``row`` after its start tag with a run of neighbouring cells replaced, found by their
-    references without parsing the others (collect sets nine neighbouring cells in each of 20,000 task rows);
-    None unless every column of the run has its cell, in order."""
-    columns = sorted(values)
-    if columns[-1] - columns[0] + 1 != len(columns):
-        return None
-    first = _cell_start(row, start, _letter(columns[0]) + number, prefix)
-    last = _cell_start(row, first, _letter(columns[-1]) + number, prefix) if first >= 0 else -1
-    if last < 0:
-        return None
-    tag_end = row.find(b">", last)
-    end = tag_end + 1 if row[tag_end - 1] == 47 else row.find(b"</" + prefix + b"c>", tag_end)  # 47: "/"
-    if end < 0:
-        return None
-    if row[tag_end - 1] != 47:
-        end += len(prefix) + 4
-    old = _CELL_TAG.findall(row, first, end)
-    if [_column(letters) for letters, _ in old] != columns:
-        return None
-    p = prefix.decode()
-    new = "".join([_cell(_letter(c) + number, values[c], int(style) if style else None, p, styles, formats.get(c))
-                   for c, (_, style) in zip(columns, old)])
-    return row[start:first] + new.encode() + row[end:]
+    def cell(self, c: int, number: str, value: Any, style: int | None) -> str:
+        key = (c, value.__class__, value, style)
+        rest = self._memo.get(key)
+        if rest is None:
+            rest = _cell_rest(value, style, self.p, self.styles, self.formats.get(c))
+            if len(self._memo) < self.MEMO:
+                self._memo[key] = rest
+        return f'<{self.p}c r="{_letter(c)}{number}"{rest}'
+
+    def new_row(self, r: int, cells: Iterable[tuple[int, Any]], template: dict[int, int]) -> bytes:
+        """A row element of the given (column, value) cells, in column order, styled as ``template``."""
+        number = str(r)
+        return (f'<{self.p}row r="{number}">' + "".join([
+            self.cell(c, number, value, template.get(c)) for c, value in cells]) + f"</{self.p}row>").encode()
+
+    def patch_row(self, row: bytes | None, r: int, values: dict[int, Any], template: dict[int, int]) -> bytes:
+        """``row`` (None: a new one) with ``values`` set; new cells styled as ``template``."""
+        if row is None:
+            return self.new_row(r, sorted(values.items()), template)
+        number = str(r)
+        start = row.find(b">") + 1
+        head = _SPANS.sub(b"", row[:start])
+        if head.endswith(b"/>"):
+            head = head[:-2] + b">"
+        body = self._splice(row, start, number, values)
+        if body is not None:
+            return head + body
+        cells = _cells(row)
+        out = {c: cell for c, (cell, _) in cells.items()}
+        for c, value in values.items():
+            out[c] = self.cell(c, number, value, cells[c][1] if c in cells else template.get(c)).encode()
+        return head + b"".join(out[c] for c in sorted(out)) + b"</" + self.prefix + b"row>"
+
+    def _splice(self, row: bytes, start: int, number: str, values: dict[int, Any]) -> bytes | None:
+        """The cells of ``row`` after its start tag with a run of neighbouring cells replaced, found by
+        their references without parsing the others (collect sets nine neighbouring cells in each of
+        20,000 task rows); None unless every column of the run has its cell, in order."""
+        columns = sorted(values)
+        if columns[-1] - columns[0] + 1 != len(columns):
+            return None
+        first = _cell_start(row, start, _letter(columns[0]) + number, self.prefix)
+        last = _cell_start(row, first, _letter(columns[-1]) + number, self.prefix) if first >= 0 else -1
+        if last < 0:
+            return None
+        tag_end = row.find(b">", last)
+        if row[tag_end - 1] == 47:  # "/": an empty cell
+            end = tag_end + 1
+        else:
+            end = row.find(b"</" + self.prefix + b"c>", tag_end)
+            if end < 0:
+                return None
+            end += len(self.prefix) + 4
+        old = _CELL_TAG.findall(row, first, end)
+        if [_column(letters) for letters, _ in old] != columns:
+            return None
+        new = "".join([self.cell(c, number, values[c], int(style) if style else None)
+                       for c, (_, style) in zip(columns, old)])
+        return row[start:first] + new.encode() + row[end:]
 
 
 def _cell_start(row: bytes, at: int, ref: str, prefix: bytes) -> int:
@@ -536,13 +552,9 @@ def _letter(c: int) -> str:
     return col_letter(c)
 
 
-def _cell(ref: str, value: Any, style: int | None, p: str, styles: "_Styles", fmt: str | None) -> str:
+def _cell_rest(value: Any, style: int | None, p: str, styles: "_Styles", fmt: str | None) -> str:
+    """A cell element after its reference: style, type, value (``fmt``: the number format for a value)."""
     kind = type(value)
-    if kind is str and value and not fmt:  # most cells: text
-        s = f' s="{style}"' if style else ""
-        text = _xml_text(value)
-        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-        return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>'
     if kind is dt.date or kind is dt.datetime:
         fmt = fmt or (DATETIME_FORMAT if kind is dt.datetime else DATE_FORMAT)
         moment = value if kind is dt.datetime else dt.datetime.combine(value, dt.time())
@@ -553,14 +565,14 @@ def _cell(ref: str, value: Any, style: int | None, p: str, styles: "_Styles", fm
     if kind is str and value:
         text = _xml_text(value)
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-        return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>'
+        return f'{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>'
     if value is None or value == "":
-        return f'<{p}c r="{ref}"{s}/>'
+        return f"{s}/>"
     if kind is bool:
-        return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
+        return f'{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if kind is int or kind is float or isinstance(value, (int, float)):
-        return f'<{p}c r="{ref}"{s}><{p}v>{value!r}</{p}v></{p}c>'
-    return _cell(ref, str(value), style, p, styles, None)
+        return f"{s}><{p}v>{value!r}</{p}v></{p}c>"
+    return _cell_rest(str(value), style, p, styles, None)
 
 
 def _xml_text(text: str) -> str:
