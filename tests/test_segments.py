@@ -250,3 +250,32 @@ def test_libreoffice_reads_it_and_a_save_by_it_falls_back(history, tmp_path):
                                                if r[0] == period]
     assert rows_matching(twice, S.HISTORY, "2026-09", 2) == [[r[0], r[1]] for r in _sheet(twice)[1:]
                                                               if r[0] == "2026-09"]
+
+
+def test_too_many_runs_are_merged_and_rows_still_appended_in_place(master_copy, tmp_path, chunk):
+    """A history sorted by unit and saved (runs of a row or two per period) has more runs than a record
+    holds: the older runs are recorded as one segment of mixed rows; rows are still appended in place,
+    and a period that came after is still read from its own segment."""
+    sorted_rows = [_rows(f"2026-{6 + i % 3:02d}", 1, seed=i)[0] for i in range(700)]
+    seg, plain = tmp_path / "seg.xlsx", tmp_path / "plain.xlsx"
+    _append(master_copy, seg, sorted_rows)
+    _append(master_copy, plain, sorted_rows, segmented=False)
+    layout = _layout(seg)
+    assert layout is not None
+    mixed = [s for s in layout.body if s.keys]
+    assert len(mixed) == 1 and mixed[0].keys == ("2026-06", "2026-07", "2026-08")
+    more = _rows("2026-09", 20, seed=99)
+    seg2, plain2 = tmp_path / "seg2.xlsx", tmp_path / "plain2.xlsx"
+    _append(seg, seg2, more)
+    _append(plain, plain2, more, segmented=False)
+    assert zipfile.ZipFile(seg2).read(_part(seg2)) == zipfile.ZipFile(plain2).read(_part(plain2))
+    new = _layout(seg2)
+    i = layout.segments.index(mixed[0])
+    raw = _compressed(seg)[mixed[0].cstart: layout.segments[i + 1].cstart]
+    at = next(s for s in new.body if s.keys).cstart
+    assert _compressed(seg2)[at: at + len(raw)] == raw  # copied as it was
+    assert [s.key for s in new.body][-1] == "2026-09"
+    everything = _sheet(seg2)
+    for period in ("2026-07", "2026-09"):
+        assert read_history(seg2, period) == [(list(r) + [""] * WIDTH)[:WIDTH] for r in everything[1:]
+                                              if r[0] == period]

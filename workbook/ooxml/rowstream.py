@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator
 
 from .numfmt import NumberFormats, read_number_formats, serial_to_datetime
 from .repack import iter_part
-from .segments import Layout, SegmentError, data_offset, inflate, read_layout
+from .segments import Layout, Segment, SegmentError, data_offset, inflate, read_layout
 from .sheetxml import scan_book
 
 _ROW_END = re.compile(rb"</(?:\w+:)?row>|<(?:\w+:)?row\b[^>]*/>")
@@ -64,26 +64,27 @@ def rows_matching(path: Path, sheet: str, value: str, width: int) -> list[list[A
         sst = names.get("xl/sharedstrings.xml")
         layout = read_layout(info)
         if layout is not None:
+            chosen = [(i, s) for i, s in enumerate(layout.segments) if s.holds(value)]
+            # The shared strings showing ``value`` are in the index, unless rows were merged.
+            keys = _shared_keys(zf, sst, value) if any(s.keys for _, s in chosen) else \
+                sorted({s.sst for _, s in chosen if s.sst is not None})
             try:
-                return _rows(zf, sst, formats, width, *_indexed(path, info, layout, value))
+                return _rows(zf, sst, formats, width, _segments(path, info, layout, chosen), _row_start(value, keys))
             except SegmentError:
                 pass  # the part does not hold what its index says: read all of it
-        keys = [i for i, text in enumerate(shared_strings(zf, sst)) if text == value] if sst else []
-        return _rows(zf, sst, formats, width, iter_part(zf, info), _row_start(value, keys))
+        return _rows(zf, sst, formats, width, iter_part(zf, info), _row_start(value, _shared_keys(zf, sst, value)))
 
 
-def _indexed(path: Path, info: zipfile.ZipInfo, layout: Layout,
-             value: str) -> tuple[Iterator[bytes], re.Pattern[bytes]]:
-    """The bytes of the segments holding rows of ``value``, and the start of those rows."""
-    chosen = [(i, s) for i, s in enumerate(layout.segments) if s.key == value]
+def _shared_keys(zf: zipfile.ZipFile, sst: str | None, value: str) -> list[int]:
+    return [i for i, text in enumerate(shared_strings(zf, sst)) if text == value] if sst else []
 
-    def chunks() -> Iterator[bytes]:
-        with open(path, "rb") as fh:
-            base = data_offset(fh, info)
-            for i, s in chosen:
-                yield from inflate(fh, base + s.cstart, base + layout.end(i, info.compress_size), s)
 
-    return chunks(), _row_start(value, sorted({s.sst for _, s in chosen if s.sst is not None}))
+def _segments(path: Path, info: zipfile.ZipInfo, layout: Layout, chosen: list[tuple[int, Segment]]) -> Iterator[bytes]:
+    """The uncompressed bytes of some segments of a part, one after the other."""
+    with open(path, "rb") as fh:
+        base = data_offset(fh, info)
+        for i, s in chosen:
+            yield from inflate(fh, base + s.cstart, base + layout.end(i, info.compress_size), s)
 
 
 def _rows(zf: zipfile.ZipFile, sst: str | None, formats: NumberFormats, width: int, chunks: Iterable[bytes],

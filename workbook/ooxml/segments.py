@@ -26,7 +26,7 @@ import json
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 from zipfile import ZipInfo
 
 from . import repack
@@ -49,6 +49,17 @@ class Segment:
     crc: int  # CRC-32 of them
     row: int = 0  # its first row (body segments)
     sst: int | None = None  # the shared string column A refers to, when it is not inline text
+    # Rows of several texts in any order (key ""): older runs merged when there were too many to
+    # record one by one (a history sorted by unit in a spreadsheet program and saved).
+    keys: tuple[str, ...] = ()
+
+    def holds(self, value: str) -> bool:
+        """Whether rows showing ``value`` may be in this segment."""
+        return self.key == value or value in self.keys
+
+    def record(self) -> list[Any]:
+        item = [self.key, self.cstart, self.size, self.crc, self.row, self.sst]
+        return item + [list(self.keys)] if self.keys else item
 
 
 @dataclass
@@ -68,12 +79,39 @@ class Layout:
         return self.segments[i + 1].cstart if i + 1 < len(self.segments) else csize
 
     def extra(self) -> bytes:
-        """The extra-field block recording this layout; empty when it would be too large."""
-        data = json.dumps({"v": VERSION, "last": self.last_row, "template": sorted(self.template.items()),
-                           "segments": [[s.key, s.cstart, s.size, s.crc, s.row, s.sst] for s in self.segments]},
-                          ensure_ascii=False, separators=(",", ":")).encode()
-        data = SIGNATURE + data
+        """The extra-field block recording this layout (older runs merged if there are too many to
+        record); empty when even that would be too large."""
+        data = self._encode(self.segments)
+        if len(data) > MAX_RECORD:
+            data = self._encode(self._merged())
         return struct.pack("<HH", HEADER_ID, len(data)) + data if len(data) <= MAX_RECORD else b""
+
+    def _encode(self, segments: list[Segment]) -> bytes:
+        return SIGNATURE + json.dumps({"v": VERSION, "last": self.last_row, "template": sorted(self.template.items()),
+                                       "segments": [s.record() for s in segments]},
+                                      ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _merged(self) -> list[Segment]:
+        """The segments with the older body runs (after the first, the header's) merged into one of mixed
+        rows, keeping as many of the newest runs as half the record holds: rows are still appended in
+        place, and a period whose rows all came after the merge is still read alone."""
+        body = self.body
+        budget = MAX_RECORD // 2
+        keep = 0
+        for s in reversed(body[1:]):
+            budget -= len(json.dumps(s.record(), ensure_ascii=False)) + 1
+            if budget < 0:
+                break
+            keep += 1
+        older = body[1: len(body) - keep]
+        if len(older) < 2:
+            return self.segments
+        crc = size = 0
+        for s in older:
+            crc, size = crc32_combine(crc, s.crc, s.size), size + s.size
+        keys = tuple(sorted({k for s in older for k in (s.keys or (s.key or "",)) if k}))
+        mixed = Segment("", older[0].cstart, size, crc, older[0].row, None, keys)
+        return [self.segments[0], body[0], mixed, *body[len(body) - keep:], self.segments[-1]]
 
 
 def read_layout(info: ZipInfo) -> Layout | None:
@@ -85,8 +123,9 @@ def read_layout(info: ZipInfo) -> Layout | None:
         raw = json.loads(data[len(SIGNATURE):])
         if raw.get("v") != VERSION:
             return None
-        segments = [Segment(k if k is None else str(k), int(c), int(n), int(crc), int(r), None if s is None else int(s))
-                    for k, c, n, crc, r, s in raw["segments"]]
+        segments = [Segment(k if k is None else str(k), int(c), int(n), int(crc), int(r), None if s is None else int(s),
+                            tuple(str(x) for x in keys[0]) if keys else ())
+                    for k, c, n, crc, r, s, *keys in raw["segments"]]
         layout = Layout(segments, int(raw["last"]), {int(c): int(s) for c, s in raw["template"]})
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
@@ -167,15 +206,15 @@ class SegmentWriter:
         self.crc = self.size = self.csize = 0
         self._pending = False  # the compressor holds input of the current segment
 
-    def start(self, key: str | None, row: int = 0, sst: int | None = None) -> None:
+    def start(self, key: str | None, row: int = 0, sst: int | None = None, keys: tuple[str, ...] = ()) -> None:
         """Begin a segment (the head and the tail have ``key`` None)."""
         self._flush()
         last = self.segments[-1] if self.segments else None
-        if last is not None and key is not None and last.key == key and last.sst == sst:
+        if last is not None and key is not None and (last.key, last.sst, last.keys, keys) == (key, sst, (), ()):
             return
         if last is not None and last.size == 0:
             self.segments.pop()
-        self.segments.append(Segment(key, self.csize, 0, 0, row, sst))
+        self.segments.append(Segment(key, self.csize, 0, 0, row, sst, keys))
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -188,7 +227,7 @@ class SegmentWriter:
 
     def raw(self, src: BinaryIO, start: int, end: int, segment: Segment) -> None:
         """Copy an existing body segment's compressed bytes (``start``–``end`` in ``src``) as they are."""
-        self.start(segment.key, segment.row, segment.sst)
+        self.start(segment.key, segment.row, segment.sst, segment.keys)
         seg = self.segments[-1]
         seg.crc, seg.size = crc32_combine(seg.crc, segment.crc, segment.size), seg.size + segment.size
         self.crc, self.size = crc32_combine(self.crc, segment.crc, segment.size), self.size + segment.size

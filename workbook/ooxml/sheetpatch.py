@@ -145,8 +145,7 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
         yield BODY
         yield b"".join(fresh(r, {}) for r in sorted(by_row))
         yield TAIL
-        yield b"</" + prefix + b"sheetData>" + _grow_filter(buf[m.end():], added)
-        yield from stream
+        yield b"</" + prefix + b"sheetData>" + _grow_filter(buf[m.end():] + b"".join(stream), added)
         return
     yield head + buf[m.start(): m.end()]
     yield BODY
@@ -217,8 +216,9 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
     else:
         yield rest + b"".join(fresh(n, {}) for n in pending)
     yield TAIL
-    yield buf[close.start():close.end()] + _grow_filter(buf[close.end():], added)
-    yield from stream
+    # What follows the rows is small (filter, merges, formats, page setup) and read whole: the auto-filter
+    # may lie across chunks.
+    yield buf[close.start():close.end()] + _grow_filter(buf[close.end():] + b"".join(stream), added)
 
 
 # ------------------------------------------------------------------ segmented sheets (see .segments)
