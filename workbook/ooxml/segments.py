@@ -12,12 +12,19 @@ next byte — RFC 1951 §3.2.4, zlib.h on ``Z_FULL_FLUSH``):
   number of its first row;
 * the tail, from ``</sheetData>`` (it holds the auto-filter), ended with ``Z_FINISH``.
 
-The zip entry's central directory record carries the list of segments in an extra
-field of its own (APPNOTE 4.5.1: header ID, data size, data; IDs above 31 are for
-third parties; 4.6.2: readers skip the blocks they do not know; 4.6.3: a signature
-starts the data). Another program that saves the workbook writes a new zip without
-it; a record that does not match its entry (sizes, the CRC-32 of the parts combined)
-is ignored, and the part is then read and written in full, which records a fresh index.
+The zip entry's central directory record carries the list of segments (where each
+starts in the compressed data, its length and CRC-32, its column-A text, its first row),
+the last row and its styles, in an extra field of its own (APPNOTE 4.5.1: header ID,
+data size, data; IDs above 31 are for third parties; 4.6.2: readers skip the blocks
+they do not know; 4.6.3: a signature starts the data). Appending copies the old
+segments' compressed bytes as they are, deflates the new rows, the head and the tail,
+and combines the CRC-32s (:func:`crc32_combine`); reading a period inflates its
+segments only, each checked against its CRC-32. Another program that saves the
+workbook writes a new zip without the record; a record that does not match its entry
+(lengths, the CRC-32s combined), or a segment that does not inflate to what it
+records, is ignored: the part is then read and written in full, which records a
+fresh index. Too many runs to record (a history sorted by unit) are recorded as one
+segment of mixed rows, listing the texts it holds.
 """
 
 from __future__ import annotations

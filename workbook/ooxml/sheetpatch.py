@@ -4,7 +4,9 @@ openpyxl rewrites a whole workbook from its own model and silently drops what it
 does not model (x14 data validations and conditional formats, sparklines,
 slicers, pivot caches, VBA in a macro-enabled master, shapes staff drew). The
 master is the office's ledger, so collect and split patch the cells of the
-sheets they own and leave every other byte as it was.
+sheets they own and leave every other byte as it was. A sheet that only grows
+(进展记录) is written in segments (:mod:`.segments`): rows are appended to it without
+inflating, deflating or parsing the rows it already holds.
 """
 
 from __future__ import annotations
