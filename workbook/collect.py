@@ -46,7 +46,9 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
     unarchived: they are "already collected" in the next run, which archives them then.
     """
     with master_transaction(master_path, wait, command="collect") as tx:
-        master = tx.master()
+        # Collect changes neither the decomposition's record (台账状态, 调整记录) nor reads it; what
+        # validation needs of 发放记录 and 发放内容 comes from the same read of the file.
+        master = tx.master(with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
         batch = validate_batch(paths, master, context_from_master(master), workers, progress, keep_answers=True)
         checkpoint("validated")
         result, plan = plan_collect(batch, read_history(tx.path, master.settings.period), now)
@@ -54,11 +56,10 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
             column = {name: col_number(letter) for name, letter in master.columns.items()}
             tasks = SheetEdits(formats={column[c]: f for c, f in NUMBER_FORMATS.items() if c in column})
             for row, values in plan.updates.items():
-                for col, value in values.items():
-                    if col in column:
-                        tasks.cells[(row, column[col])] = value
+                tasks.rows[row] = {column[col]: value for col, value in values.items() if col in column}
             # A 进展记录 made before 发放版本 existed gets its header cell.
-            history = SheetEdits(append=plan.history_rows, cells={(1, len(S.HISTORY_COLUMNS)): S.HISTORY_COLUMNS[-1]})
+            history = SheetEdits(append=plan.history_rows, cells={(1, len(S.HISTORY_COLUMNS)): S.HISTORY_COLUMNS[-1]},
+                                 segmented=True)
             tx.patch({S.TASKS: tasks, S.HISTORY: history})
             result.backup = tx.backup
         if result.accepted or result.already:

@@ -122,6 +122,7 @@ class Master:
     _by_unit: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
     _directory: UnitDirectory | None = field(default=None, repr=False, compare=False)
     _steps: dict[str, list[Milestone]] | None = field(default=None, repr=False, compare=False)
+    _leads: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def directory(self) -> UnitDirectory:
         """The units of 单位 with their aliases (built on first use)."""
@@ -145,7 +146,13 @@ class Master:
         return [t for t in self.tasks if not self.cancelled(t)]
 
     def lead_units(self, task: dict[str, Any]) -> list[str]:
-        return unit_list(task.get(S.LEAD))
+        text = task.get(S.LEAD)
+        if not isinstance(text, str):
+            return unit_list(text)
+        units = self._leads.get(text)
+        if units is None:  # parsed once per text: a unit leads many tasks
+            units = self._leads[text] = tuple(unit_list(text))
+        return list(units)
 
     def unit_names(self) -> list[str]:
         return [u[S.UNIT_NAME] for u in self.units]
@@ -417,6 +424,7 @@ class MasterTransaction:
         self.backup: Path | None = None  # made before the first write of the transaction
         self.written = False
         self._master: Master | None = None
+        self._read: tuple[bool, tuple[str, ...]] = (True, ())
         self._sha256: str | None = None
         self._settings: Settings | None = None
 
@@ -425,11 +433,11 @@ class MasterTransaction:
         """The digest of the master as this transaction last read or wrote it."""
         return self._sha256 or sha256_file(self.path)
 
-    def master(self) -> Master:
-        """The master as it is now (read once, under the lock)."""
-        if self._master is None:
-            self._master = read_master(self.path)
-            self._sha256, self._settings = self._master.sha256, self._master.settings
+    def master(self, with_changes: bool = True, extra: tuple[str, ...] = ()) -> Master:
+        """The master as it is now (read once, under the lock; the arguments as :func:`read_master`'s)."""
+        if self._master is None or self._read != (with_changes, extra):
+            self._master = read_master(self.path, with_changes, extra)
+            self._sha256, self._settings, self._read = self._master.sha256, self._master.settings, (with_changes, extra)
         return self._master
 
     def patch(self, edits: dict[str, SheetEdits], prepare: Callable[[Workbook], None] | None = None) -> None:

@@ -54,8 +54,8 @@ class Repack:
     def __exit__(self, *exc: object) -> None:
         self._src.close()
 
-    def copy(self, info: zipfile.ZipInfo) -> None:
-        """Copy an entry's compressed bytes as they are."""
+    def copy(self, info: zipfile.ZipInfo, extra: bytes = b"") -> None:
+        """Copy an entry's compressed bytes as they are (``extra``: its central extra field blocks to keep)."""
         if info.flag_bits & 0x1:
             raise PatchError(f"{info.filename} is encrypted")
         self._src.seek(info.header_offset)
@@ -72,11 +72,11 @@ class Repack:
                 raise PatchError(f"{info.filename} is truncated")
             self._out.write(chunk)
             left -= len(chunk)
-        self._record(info, info.compress_type, info.CRC, info.compress_size, info.file_size, offset)
+        self._record(info, info.compress_type, info.CRC, info.compress_size, info.file_size, offset, extra)
 
     def write(self, info: zipfile.ZipInfo, chunks: Iterable[bytes]) -> None:
         """Write an entry anew from its uncompressed ``chunks`` (deflated as they come)."""
-        offset = self._header(info, zipfile.ZIP_DEFLATED, 0, 0, 0)
+        offset = self.begin(info)
         deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         crc = size = csize = 0
         for chunk in chunks:
@@ -90,13 +90,31 @@ class Repack:
         data = deflate.flush()
         csize += len(data)
         self._out.write(data)
+        self.end(info, offset, crc, csize, size)
+
+    def begin(self, info: zipfile.ZipInfo) -> int:
+        """Start a deflated entry: its local header (sizes filled in by :meth:`end`); the caller writes
+        the compressed bytes to :attr:`out` next. Returns the entry's offset."""
+        return self._header(info, zipfile.ZIP_DEFLATED, 0, 0, 0)
+
+    def end(self, info: zipfile.ZipInfo, offset: int, crc: int, csize: int, size: int, extra: bytes = b"") -> None:
+        """Finish an entry started with :meth:`begin` (``extra``: blocks for its central extra field)."""
         if size > _LIMIT or csize > _LIMIT:
             raise PatchError(f"{info.filename} is too large")
         end = self._out.tell()
         self._out.seek(offset + 14)  # crc, compressed and uncompressed size of the local header
         self._out.write(struct.pack("<LLL", crc, csize, size))
         self._out.seek(end)
-        self._record(info, zipfile.ZIP_DEFLATED, crc, csize, size, offset)
+        self._record(info, zipfile.ZIP_DEFLATED, crc, csize, size, offset, extra)
+
+    @property
+    def out(self) -> BinaryIO:
+        return self._out
+
+    @property
+    def src(self) -> BinaryIO:
+        """The source package, for reading entries' compressed bytes."""
+        return self._src
 
     def close(self) -> None:
         self._out.write(_central_directory(self._central, self._out.tell()))
@@ -110,8 +128,9 @@ class Repack:
         self._out.write(_local_header(info, method, crc, csize, size))
         return offset
 
-    def _record(self, info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int, offset: int) -> None:
-        self._central.append(_central_record(info, method, crc, csize, size, offset))
+    def _record(self, info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int, offset: int,
+                extra: bytes = b"") -> None:
+        self._central.append(_central_record(info, method, crc, csize, size, offset, extra))
 
 
 class Deflated(NamedTuple):
@@ -155,11 +174,14 @@ def _local_header(info: zipfile.ZipInfo, method: int, crc: int, csize: int, size
     return _LOCAL.pack(b"PK\x03\x04", 20, _flags(info), method, time, date, crc, csize, size, len(name), 0) + name
 
 
-def _central_record(info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int, offset: int) -> bytes:
+def _central_record(info: zipfile.ZipInfo, method: int, crc: int, csize: int, size: int, offset: int,
+                    extra: bytes = b"") -> bytes:
+    """A central directory record (``extra``: blocks of its extra field, APPNOTE 4.5)."""
     name = _name(info)
     date, time = _dos(info.date_time)
     return _CENTRAL.pack(b"PK\x01\x02", 20, info.create_system, 20, _flags(info), method, time, date, crc, csize,
-                         size, len(name), 0, 0, 0, info.internal_attr, info.external_attr, offset) + name
+                         size, len(name), len(extra), 0, 0, info.internal_attr, info.external_attr,
+                         offset) + name + extra
 
 
 def _central_directory(records: list[bytes], start: int) -> bytes:

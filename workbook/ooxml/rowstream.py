@@ -23,6 +23,7 @@ from typing import Any, Iterable, Iterator
 
 from .numfmt import NumberFormats, read_number_formats, serial_to_datetime
 from .repack import iter_part
+from .segments import Layout, Segment, SegmentError, data_offset, inflate, read_layout
 from .sheetxml import scan_book
 
 _ROW_END = re.compile(rb"</(?:\w+:)?row>|<(?:\w+:)?row\b[^>]*/>")
@@ -45,8 +46,10 @@ _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 def rows_matching(path: Path, sheet: str, value: str, width: int) -> list[list[Any]]:
     """Rows of ``sheet`` whose column A shows ``value``, each ``width`` cells wide.
 
-    Rows of other values are skipped by one regular-expression search over the sheet's
-    bytes (no per-row work), so a year of history costs little more than one inflate pass.
+    A part duban wrote in segments (:mod:`.segments`) is read only where its index puts
+    rows of ``value``. Otherwise rows of other values are skipped by one regular-expression
+    search over the sheet's bytes (no per-row work), so a year of history costs little
+    more than one inflate pass.
     """
     scan = scan_book(path, ())
     part = scan.parts.get(sheet)
@@ -56,17 +59,47 @@ def rows_matching(path: Path, sheet: str, value: str, width: int) -> list[list[A
         names = {n.lower(): n for n in zf.namelist()}
         if part.lower() not in names:
             return []
+        info = zf.getinfo(names[part.lower()])
         formats = read_number_formats(_read(zf, names, "xl/styles.xml"), _read(zf, names, "xl/workbook.xml"))
         sst = names.get("xl/sharedstrings.xml")
-        keys = [i for i, text in enumerate(_strings(zf, sst)) if text == value] if sst else []
-        starts = _row_start(value, keys)
-        selected: list[dict[int, tuple[bytes, bytes, int]]] = []
-        needed: set[int] = set()
-        for row in _matching_rows(iter_part(zf, zf.getinfo(names[part.lower()])), starts):
-            cells = _cells(row, width)
-            selected.append(cells)
-            needed.update(int(raw) for kind, raw, _ in cells.values() if kind == b"s" and raw.isdigit())
-        strings = {i: text for i, text in enumerate(_strings(zf, sst)) if i in needed} if needed and sst else {}
+        layout = read_layout(info)
+        if layout is not None:
+            chosen = [(i, s) for i, s in enumerate(layout.segments) if s.holds(value)]
+            # The shared strings showing ``value`` are in the index, unless rows were merged.
+            keys = _shared_keys(zf, sst, value) if any(s.keys for _, s in chosen) else \
+                sorted({s.sst for _, s in chosen if s.sst is not None})
+            try:
+                return _rows(zf, sst, formats, width, _segments(path, info, layout, chosen), _row_start(value, keys))
+            except SegmentError:
+                pass  # the part does not hold what its index says: read all of it
+        return _rows(zf, sst, formats, width, iter_part(zf, info), _row_start(value, _shared_keys(zf, sst, value)))
+
+
+def _shared_keys(zf: zipfile.ZipFile, sst: str | None, value: str) -> list[int]:
+    return [i for i, text in enumerate(shared_strings(zf, sst)) if text == value] if sst else []
+
+
+def _segments(path: Path, info: zipfile.ZipInfo, layout: Layout, chosen: list[tuple[int, Segment]]) -> Iterator[bytes]:
+    """The uncompressed bytes of some segments of a part, one after the other."""
+    with open(path, "rb") as fh:
+        base = data_offset(fh, info)
+        for i, s in chosen:
+            yield from inflate(fh, base + s.cstart, base + layout.end(i, info.compress_size), s)
+
+
+def _rows(zf: zipfile.ZipFile, sst: str | None, formats: NumberFormats, width: int, chunks: Iterable[bytes],
+          starts: re.Pattern[bytes]) -> list[list[Any]]:
+    selected: list[dict[int, tuple[bytes, bytes, int]]] = []
+    needed: set[int] = set()
+    for row in _matching_rows(chunks, starts):
+        cells = _cells(row, width)
+        selected.append(cells)
+        needed.update(int(raw) for kind, raw, _ in cells.values() if kind == b"s" and raw.isdigit())
+    strings: dict[int, str] = {}
+    if needed and sst:  # read only as far as the last string needed
+        for i, text in zip(range(max(needed) + 1), shared_strings(zf, sst)):
+            if i in needed:
+                strings[i] = text
     return [[_value(cells.get(c), strings, formats) for c in range(1, width + 1)] for cells in selected]
 
 
@@ -119,14 +152,14 @@ def _elements(chunks: Iterable[bytes], pattern: re.Pattern[bytes]) -> Iterator[b
         buf = buf[at:]
 
 
-def _strings(zf: zipfile.ZipFile, name: str | None) -> Iterator[str]:
+def shared_strings(zf: zipfile.ZipFile, name: str | None) -> Iterator[str]:
     """The shared strings in order (rich text runs joined, phonetic runs left out)."""
     if not name:
         return
     for si in _elements(iter_part(zf, zf.getinfo(name)), _SI):
         if b"<rPh" in si or b":rPh" in si:
             si = _PHONETIC.sub(b"", si)
-        yield "".join(_text(t.group(1) or b"") for t in _T.finditer(si))
+        yield "".join(xml_text(t.group(1) or b"") for t in _T.finditer(si))
 
 
 def _cells(row: bytes, width: int) -> dict[int, tuple[bytes, bytes, int]]:
@@ -158,7 +191,7 @@ def _is(cell: tuple[bytes, bytes, int], value: str, keys: set[int]) -> bool:
     if kind == b"s":
         return raw.isdigit() and int(raw) in keys
     if kind in (b"inlineStr", b"str"):
-        return _text(raw) == value
+        return xml_text(raw) == value
     return False
 
 
@@ -170,7 +203,7 @@ def _value(cell: tuple[bytes, bytes, int] | None, strings: dict[int, str], forma
     if kind == b"s":
         return strings.get(int(raw), "") if raw.isdigit() else ""
     if kind in (b"inlineStr", b"str", b"e"):
-        return _text(raw)
+        return xml_text(raw)
     if kind == b"b":
         return raw.strip() in (b"1", b"true")
     if not raw:
@@ -178,7 +211,7 @@ def _value(cell: tuple[bytes, bytes, int] | None, strings: dict[int, str], forma
     try:
         number = float(raw)
     except ValueError:
-        return _text(raw)
+        return xml_text(raw)
     if style in formats.dates:
         moment = serial_to_datetime(number, formats.date1904)
         if moment is not None:  # a date format without a time gives a date, as python-calamine does
@@ -191,7 +224,7 @@ def _has_time(code: str) -> bool:
     return bool(re.search(r"[hs]|AM/PM|上午", re.sub(r'"[^"]*"|\[[^\]]*\]', "", code), re.I))
 
 
-def _text(raw: bytes) -> str:
+def xml_text(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
     if "&" in text:
         text = _ENTITY.sub(_entity, text)

@@ -4,7 +4,9 @@ openpyxl rewrites a whole workbook from its own model and silently drops what it
 does not model (x14 data validations and conditional formats, sparklines,
 slicers, pivot caches, VBA in a macro-enabled master, shapes staff drew). The
 master is the office's ledger, so collect and split patch the cells of the
-sheets they own and leave every other byte as it was.
+sheets they own and leave every other byte as it was. A sheet that only grows
+(进展记录) is written in segments (:mod:`.segments`): rows are appended to it without
+inflating, deflating or parsing the rows it already holds.
 """
 
 from __future__ import annotations
@@ -20,18 +22,26 @@ from xml.sax.saxutils import escape
 
 from ..language.text import EXCEL_EPOCH, col_letter, col_number
 from .repack import PatchError, Repack, iter_part
+from .rowstream import shared_strings, xml_text
+from .segments import Layout, SegmentError, SegmentWriter, carried, data_offset, inflate, read_layout
 from .sheetxml import scan_book
 
-_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
+# A row element, with its number (rows may omit it).
+# (The content is matched as runs of non-"<" and tags that do not close it: faster than a lazy ".*?".)
+_ROW = re.compile(rb'<(?:\w+:)?row\b(?:(?=[^>]*?\br="([0-9]+)"))?[^>]*?'
+                  rb'(?:/>|>[^<]*(?:<(?!/(?:\w+:)?row>)[^<]*)*</(?:\w+:)?row>)')
 # A cell element with its column letters and style (attributes in any order).
 _CELL = re.compile(rb'(<(?:\w+:)?c\b(?:(?=[^>]*?\br="([A-Z]{1,3})[0-9]*"))?(?:(?=[^>]*?\bs="([0-9]+)"))?'
-                   rb'[^>]*?(?:/>|>.*?</(?:\w+:)?c>))', re.S)
+                   rb'[^>]*?(?:/>|>[^<]*(?:<(?!/(?:\w+:)?c>)[^<]*)*</(?:\w+:)?c>))')
+# The start tag of a cell only, with its column letters and style (cell content cannot hold "<c").
+_CELL_TAG = re.compile(rb'<(?:\w+:)?c\b(?=[^>]*?\br="([A-Z]{1,3})[0-9]*")(?:(?=[^>]*?\bs="([0-9]+)"))?')
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})?([0-9]+)"')
 _SHEETDATA_OPEN = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
 _SHEETDATA_CLOSE = re.compile(rb"</(?:\w+:)?sheetData>")
 _DIMENSION = re.compile(rb'(<(?:\w+:)?dimension\b[^>]*?\bref=")([^"]*)(")')
 _AUTOFILTER = re.compile(rb'(<(?:\w+:)?autoFilter\b[^>]*?\bref="[A-Z]{1,3}[0-9]+:[A-Z]{1,3})([0-9]+)(")')
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v|is|f)\b")
+_SPANS = re.compile(rb'\s+spans="[^"]*"')
 _ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4})_")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DATE_FORMAT = "yyyy-mm-dd"
@@ -46,6 +56,17 @@ class SheetEdits:
     cells: dict[tuple[int, int], Any] = field(default_factory=dict)
     append: list[list[Any]] = field(default_factory=list)
     formats: dict[int, str] = field(default_factory=dict)  # column → number format for its written values
+    rows: dict[int, dict[int, Any]] = field(default_factory=dict)  # more cells to set: row → column → value
+    # Write the part in segments by the text of column A and record them (see :mod:`.segments`): a sheet
+    # that only grows (进展记录) is then appended to without inflating, deflating or reading its rows again.
+    segmented: bool = False
+
+    def by_row(self) -> dict[int, dict[int, Any]]:
+        """The cells to set (``cells`` and ``rows``), row → column → value."""
+        out = {r: dict(values) for r, values in self.rows.items()}
+        for (r, c), value in self.cells.items():
+            out.setdefault(r, {})[c] = value
+        return out
 
 
 def patch_workbook(src: Path, dst: Path, edits: dict[str, SheetEdits]) -> None:
@@ -69,10 +90,13 @@ def patch_workbook(src: Path, dst: Path, edits: dict[str, SheetEdits]) -> None:
         styles_part = next((n for n in infos if n.lower() == "xl/styles.xml"), None)
         styles = _Styles(zin.read(styles_part) if styles_part else None)
         for name, info in infos.items():
-            if name in parts:
-                pack.write(info, _patch_sheet(iter_part(zin, info), edits[parts[name]], styles))
+            if name in parts and edits[parts[name]].segmented:
+                _write_segmented(pack, zin, info, edits[parts[name]], styles)
+            elif name in parts:
+                pack.write(info, (c for c in _patch_sheet(iter_part(zin, info), edits[parts[name]], styles)
+                                  if c.__class__ is bytes))
             elif name != styles_part:
-                pack.copy(info)
+                pack.copy(info, carried(info.extra))
         # styles.xml last: patched and appended cells may have added formats to it.
         if styles_part:
             if styles.changed:
@@ -82,7 +106,14 @@ def patch_workbook(src: Path, dst: Path, edits: dict[str, SheetEdits]) -> None:
         pack.close()
 
 
-def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") -> Iterator[bytes]:
+class _Mark:
+    """Where the rows of a streamed sheet start (:data:`BODY`) and end (:data:`TAIL`)."""
+
+
+BODY, TAIL = _Mark(), _Mark()
+
+
+def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") -> Iterator[bytes | _Mark]:
     """Stream a sheet part with ``edits`` applied, never holding it whole.
 
     Rows that change are rewritten as they pass; rows that do not pass through as they are.
@@ -90,13 +121,10 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
     after it (a pane's anchor, formatting) are held back, so appended values merge into those
     rows. The dimension and an auto-filter grow to cover the new rows.
     """
-    by_row: dict[int, dict[int, Any]] = {}
-    for (r, c), value in edits.cells.items():
-        by_row.setdefault(r, {})[c] = value
+    by_row = edits.by_row()
     pending = sorted(by_row)  # edited rows not yet met in the stream (they may not exist yet)
     added = len(edits.append)
-    max_col = max((c for _, c in edits.cells), default=0)
-    max_col = max([max_col] + [len(values) for values in edits.append])
+    max_col = _max_column(by_row, edits.append)
     buf = b""
     stream = iter(chunks)
     m = None
@@ -107,66 +135,290 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
     if m is None:
         raise PatchError("no sheetData")
     prefix = m.group(1)
+    cells = _CellWriter(prefix, styles, edits.formats)
     head = _grow_dimension(buf[: m.start()], added, max((r for r in by_row), default=0), max_col)
 
     def fresh(r: int, template: dict[int, int]) -> bytes:
-        return _patch_row(None, r, by_row[r], prefix, styles, edits.formats, template)
+        return cells.patch_row(None, r, by_row[r], template)
 
     if m.group(2):  # <sheetData/>: no rows at all
         by_row.update({i: dict(enumerate(v, start=1)) for i, v in enumerate(edits.append, start=1)})
-        yield head + b"<" + prefix + b"sheetData>" + b"".join(fresh(r, {}) for r in sorted(by_row))
-        yield b"</" + prefix + b"sheetData>" + _grow_filter(buf[m.end():], added)
-        yield from stream
+        yield head + b"<" + prefix + b"sheetData>"
+        yield BODY
+        yield b"".join(fresh(r, {}) for r in sorted(by_row))
+        yield TAIL
+        yield b"</" + prefix + b"sheetData>" + _grow_filter(buf[m.end():] + b"".join(stream), added)
         return
     yield head + buf[m.start(): m.end()]
+    yield BODY
     buf = buf[m.end():]
     held: list[bytes] = []  # from the last row with a value on: rows and what lies between them
     held_rows: dict[int, bytes] = {}
     last = r = 0
+    next_edit = 0  # pending[next_edit:] are the edited rows not met yet
     while True:
         close = _SHEETDATA_CLOSE.search(buf)
         limit = close.start() if close else len(buf)
-        at = 0
+        out: list[bytes] = []  # a chunk's output is yielded at once: a row at a time would cost more
+        at = done = 0  # output made up to ``at``; whole rows read up to ``done``
         for rm in _ROW.finditer(buf, 0, limit):
-            row = rm.group(0)
-            r = _row_number(row, r)
-            between = buf[at:rm.start()]
-            at = rm.end()
-            while pending and pending[0] < r:  # an edited row that does not exist: in row order
-                between += fresh(pending.pop(0), {})
-            if pending and pending[0] == r:
-                row = _patch_row(row, r, by_row[pending.pop(0)], prefix, styles, edits.formats, {})
+            r = int(rm.group(1)) if rm.group(1) else r + 1  # rows may omit r: they follow the previous one
+            done = rm.end()
+            if not added and (next_edit == len(pending) or pending[next_edit] > r):
+                continue  # passes through as it is
+            row, between = rm.group(0), buf[at:rm.start()]
+            at = done
+            while next_edit < len(pending) and pending[next_edit] < r:  # an edited row that does not exist
+                between += fresh(pending[next_edit], {})
+                next_edit += 1
+            if next_edit < len(pending) and pending[next_edit] == r:
+                row = cells.patch_row(row, r, by_row[r], {})
+                next_edit += 1
             if not added:
-                yield between + row
+                out += [between, row]
             elif _VALUE.search(row):
-                yield b"".join(held) + between
+                out += held
+                out.append(between)
                 held, held_rows, last = [row], {r: row}, r
             else:
                 held += [between, row]
                 held_rows[r] = row
+        if not added:
+            out.append(buf[at:done])
+            at = done
+        if out:
+            yield b"".join(out)
         if close:
             break
-        buf = buf[at:]
+        buf = buf[done:]
         chunk = next(stream, None)
         if chunk is None:
             raise PatchError("sheetData not closed")
         buf += chunk
     rest = buf[at:limit]
+    pending = pending[next_edit:]
     if added:
         # The last filled row and the rows after it, rebuilt with the appended rows in place.
         # New rows look like the last one; below a lone header, like the empty row prepared under it.
         template = _row_styles(held_rows[last] if last > 1 else held_rows.get(2, b""))
-        rows = dict(held_rows)
-        for i, values in enumerate(edits.append, start=1):
-            rows[last + i] = _patch_row(held_rows.get(last + i), last + i, dict(enumerate(values, start=1)), prefix,
-                                        styles, edits.formats, template)
-        for n in pending:  # edited rows past the end of the sheet
-            rows[n] = _patch_row(rows.get(n), n, by_row[n], prefix, styles, edits.formats, {})
-        yield b"".join(rows[n] for n in sorted(rows)) + rest
+
+        def row(n: int) -> bytes:
+            old = held_rows.get(n)
+            if last < n <= last + added:
+                old = cells.patch_row(old, n, dict(enumerate(edits.append[n - last - 1], start=1)), template)
+            if n in later:  # edited rows past the end of the sheet
+                old = cells.patch_row(old, n, by_row[n], {})
+            return old
+
+        later = set(pending)
+        numbers = sorted(set(held_rows) | set(range(last + 1, last + added + 1)) | later)
+        for start in range(0, len(numbers), 1000):  # made and written in blocks: memory stays flat
+            yield b"".join([row(n) for n in numbers[start: start + 1000]])
+        yield rest
     else:
         yield rest + b"".join(fresh(n, {}) for n in pending)
-    yield buf[close.start():close.end()] + _grow_filter(buf[close.end():], added)
-    yield from stream
+    yield TAIL
+    # What follows the rows is small (filter, merges, formats, page setup) and read whole: the auto-filter
+    # may lie across chunks.
+    yield buf[close.start():close.end()] + _grow_filter(buf[close.end():] + b"".join(stream), added)
+
+
+# ------------------------------------------------------------------ segmented sheets (see .segments)
+
+_ROW_OPEN = re.compile(rb"<(?:\w+:)?row\b[^>]*?(/?)>")
+# The first cell of a row when it is column A holding text: its type, then its inline text or its value.
+_FIRST_CELL = re.compile(rb'\s*<(?:\w+:)?c\b(?=[^>]*?\br="A[0-9])(?:(?=[^>]*?\bt="(\w+)"))?[^>]*?(?<!/)>\s*'
+                         rb'(?:<(?:\w+:)?is>\s*<(?:\w+:)?t\b[^>]*>([^<]*)</(?:\w+:)?t>\s*</(?:\w+:)?is>'
+                         rb'|<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)')
+_SST_KEY = "\x00"  # a key still to be looked up in the shared strings
+_UNSET = object()
+REWRITE_LIMIT = 1 << 20  # a segment with cells to set is rewritten in place up to this size
+
+
+def _write_segmented(pack: Repack, zin: zipfile.ZipFile, info: zipfile.ZipInfo, edits: SheetEdits,
+                     styles: "_Styles") -> None:
+    """Write a sheet part as segments: in place when its recorded layout holds, else streamed in full
+    (which records a fresh layout)."""
+    layout = read_layout(info)
+    if layout is not None and _append_in_place(pack, zin, info, layout, edits, styles):
+        return
+    offset = pack.begin(info)
+    writer = SegmentWriter(pack.out)
+    writer.start(None)
+    rows = last = None
+    for chunk in _patch_sheet(iter_part(zin, info), edits, styles):
+        if chunk is BODY:
+            rows = _RowIndex(writer)
+        elif chunk is TAIL:
+            writer.start(None)
+            rows, last = None, rows
+        elif rows is not None:
+            rows.feed(chunk)
+        else:
+            writer.write(chunk)
+    writer.finish()
+    new = None
+    if last is not None and _VALUE.search(last.last):  # rows appended later follow a filled row
+        new = Layout(writer.segments, last.row, _row_styles(last.last))
+        _resolve_keys(new, zin, {})
+    pack.end(info, offset, writer.crc, writer.csize, writer.size, new.extra() if new else b"")
+
+
+def _append_in_place(pack: Repack, zin: zipfile.ZipFile, info: zipfile.ZipInfo, layout: Layout, edits: SheetEdits,
+                     styles: "_Styles") -> bool:
+    """Append rows, copying the existing segments' compressed bytes as they are.
+
+    Only the head (the dimension), the tail (the auto-filter), the new rows and any small
+    segment with cells to set are deflated. False, with nothing written, when the part does
+    not hold what its layout says or a cell to set lies elsewhere.
+    """
+    src, segs, last = pack.src, layout.segments, len(layout.segments) - 1
+    by_row = edits.by_row()
+    try:
+        base = data_offset(src, info)
+
+        def read(i: int) -> bytes:
+            return b"".join(inflate(src, base + segs[i].cstart, base + layout.end(i, info.compress_size), segs[i]))
+
+        head, tail = read(0), read(last)
+        m = _SHEETDATA_OPEN.search(head)
+        if not m or m.group(2) or head[m.end():].strip() or not tail.startswith(b"</" + m.group(1) + b"sheetData>"):
+            return False
+        prefix = m.group(1)
+        cells = _CellWriter(prefix, styles, edits.formats)
+        rewritten: dict[int, bytes] = {}
+        elsewhere = set(by_row)
+        for i in range(1, last):
+            upto = segs[i + 1].row if i + 1 < last else layout.last_row + 1
+            mine = {r: values for r, values in by_row.items() if segs[i].row <= r < upto}
+            if mine:
+                patched = _patch_rows(read(i), segs[i].row - 1, mine, cells) \
+                    if segs[i].size <= REWRITE_LIMIT else None
+                if patched is None:
+                    return False
+                rewritten[i] = patched
+                elsewhere -= set(mine)
+        if elsewhere:  # cells in rows no segment holds (before the first row, or new rows)
+            return False
+    except SegmentError:
+        return False
+    added = len(edits.append)
+    max_col = _max_column(by_row, edits.append)
+    close = len(b"</" + prefix + b"sheetData>")
+    offset = pack.begin(info)
+    writer = SegmentWriter(pack.out)
+    writer.start(None)
+    writer.write(_grow_dimension(head[: m.start()], added, max(by_row, default=0), max_col) + head[m.start():])
+    rows = _RowIndex(writer)
+    for i in range(1, last):
+        if i in rewritten:
+            rows.token, rows.row = _UNSET, segs[i].row - 1
+            rows.feed(rewritten[i])
+        else:
+            writer.raw(src, base + segs[i].cstart, base + segs[i + 1].cstart, segs[i])
+    block: list[bytes] = []
+    shown: object = _UNSET
+    for r, values in enumerate(edits.append, start=layout.last_row + 1):
+        row = cells.new_row(r, enumerate(values, start=1), layout.template)
+        if values[:1] != shown:  # a run of rows with the same column A is one segment
+            writer.write(b"".join(block))
+            block, shown = [], values[:1]
+            key, sst = _key(_first_token(row, row.find(b">") + 1))
+            writer.start(key, r, sst)
+        block.append(row)
+        if len(block) >= 1000:  # memory stays flat in the number of rows
+            writer.write(b"".join(block))
+            block = []
+    writer.write(b"".join(block))
+    writer.start(None)
+    writer.write(tail[:close] + _grow_filter(tail[close:], added))
+    writer.finish()
+    new = Layout(writer.segments, layout.last_row + added, _row_styles(row) if added else layout.template)
+    _resolve_keys(new, zin, {s.sst: s.key for s in layout.body if s.sst is not None})
+    pack.end(info, offset, writer.crc, writer.csize, writer.size, new.extra())
+    return True
+
+
+def _patch_rows(block: bytes, previous: int, by_row: dict[int, dict[int, Any]],
+                cells: "_CellWriter") -> bytes | None:
+    """A block of whole rows with cells set in existing rows; None if one of those rows is not there."""
+    out, at, r, found = [], 0, previous, 0
+    for rm in _ROW.finditer(block):
+        r = _row_number(rm.group(0), r)
+        if r in by_row:
+            out += [block[at:rm.start()], cells.patch_row(rm.group(0), r, by_row[r], {})]
+            at, found = rm.end(), found + 1
+    out.append(block[at:])
+    return b"".join(out) if found == len(by_row) else None
+
+
+class _RowIndex:
+    """Cuts a stream of whole rows into segments by the text column A shows; keeps the last row."""
+
+    def __init__(self, writer: SegmentWriter) -> None:
+        self.writer = writer
+        self.token: object = _UNSET
+        self.row = 0
+        self.last = b""
+
+    def feed(self, block: bytes) -> None:
+        at = last = -1
+        for m in _ROW_OPEN.finditer(block):
+            self.row = _row_number(m.group(0), self.row)
+            token = None if m.group(1) else _first_token(block, m.end())
+            if token != self.token:
+                self.writer.write(block[max(at, 0):m.start()])
+                at = m.start()
+                key, sst = _key(token)
+                self.writer.start(key, self.row, sst)
+                self.token = token
+            last = m.start()
+        self.writer.write(block[max(at, 0):])
+        if last >= 0:
+            row = _ROW.match(block, last)
+            self.last = row.group(0) if row else b""
+
+
+def _first_token(block: bytes, at: int) -> tuple[str, Any] | None:
+    """What column A of the row starting at ``at`` shows: ("t", raw inline text), ("s", shared index) or None."""
+    m = _FIRST_CELL.match(block, at)
+    if not m:
+        return None
+    kind, text, value = m.groups()
+    if kind == b"s":
+        return ("s", int(value)) if value is not None and value.strip().isdigit() else None
+    if kind in (b"inlineStr", b"str"):
+        return ("t", text if text is not None else value)
+    return None
+
+
+def _key(token: tuple[str, Any] | None) -> tuple[str, int | None]:
+    if token is None:
+        return "", None
+    if token[0] == "s":
+        return f"{_SST_KEY}{token[1]}", token[1]
+    return xml_text(token[1]), None
+
+
+def _resolve_keys(layout: Layout, zin: zipfile.ZipFile, known: dict[int, str]) -> None:
+    """Segment keys that refer to shared strings, looked up (the strings read only as far as needed)."""
+    wanted = {s.sst for s in layout.body if s.key.startswith(_SST_KEY) and s.sst not in known}
+    found = dict(known)
+    if wanted:
+        name = next((n for n in zin.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
+        for i, text in enumerate(shared_strings(zin, name)):
+            if i in wanted:
+                found[i] = text
+                wanted.discard(i)
+                if not wanted:
+                    break
+    for s in layout.body:
+        if s.key.startswith(_SST_KEY):
+            s.key = found.get(s.sst, "")
+
+
+def _max_column(by_row: dict[int, dict[int, Any]], append: list[list[Any]]) -> int:
+    return max([max(values, default=0) for values in by_row.values()] + [len(values) for values in append] + [0])
 
 
 def _row_number(row: bytes, previous: int) -> int:
@@ -212,22 +464,89 @@ def _row_styles(row: bytes) -> dict[int, int]:
     return {c: style for c, (_, style) in _cells(row).items() if style is not None}
 
 
-def _patch_row(row: bytes | None, r: int, values: dict[int, Any], prefix: bytes, styles: "_Styles",
-               formats: dict[int, str], template: dict[int, int]) -> bytes:
-    cells: dict[int, tuple[bytes, int | None]] = {}
-    head = b"<" + prefix + b'row r="' + str(r).encode() + b'">'
-    if row is not None:
-        head = re.sub(rb'\s+spans="[^"]*"', b"", row[: row.find(b">") + 1])
+class _CellWriter:
+    """Cell elements for one sheet (its namespace prefix, the book's styles, number formats by column).
+
+    The part after a cell's reference is memoised by column, value and style: a collect writes
+    the same words, units, periods and times in thousands of rows.
+    """
+
+    MEMO = 1 << 16
+
+    def __init__(self, prefix: bytes, styles: "_Styles", formats: dict[int, str]) -> None:
+        self.prefix, self.p, self.styles, self.formats = prefix, prefix.decode(), styles, formats
+        self._memo: dict[tuple[Any, ...], str] = {}
+
+    def cell(self, c: int, number: str, value: Any, style: int | None) -> str:
+        key = (c, value.__class__, value, style)
+        rest = self._memo.get(key)
+        if rest is None:
+            rest = _cell_rest(value, style, self.p, self.styles, self.formats.get(c))
+            if len(self._memo) < self.MEMO:
+                self._memo[key] = rest
+        return f'<{self.p}c r="{_letter(c)}{number}"{rest}'
+
+    def new_row(self, r: int, cells: Iterable[tuple[int, Any]], template: dict[int, int]) -> bytes:
+        """A row element of the given (column, value) cells, in column order, styled as ``template``."""
+        number = str(r)
+        return (f'<{self.p}row r="{number}">' + "".join([
+            self.cell(c, number, value, template.get(c)) for c, value in cells]) + f"</{self.p}row>").encode()
+
+    def patch_row(self, row: bytes | None, r: int, values: dict[int, Any], template: dict[int, int]) -> bytes:
+        """``row`` (None: a new one) with ``values`` set; new cells styled as ``template``."""
+        if row is None:
+            return self.new_row(r, sorted(values.items()), template)
+        number = str(r)
+        start = row.find(b">") + 1
+        head = _SPANS.sub(b"", row[:start])
         if head.endswith(b"/>"):
             head = head[:-2] + b">"
+        body = self._splice(row, start, number, values)
+        if body is not None:
+            return head + body
         cells = _cells(row)
-    p = prefix.decode()
-    number = str(r)
-    out = dict(cells)
-    for c, value in values.items():
-        style = cells[c][1] if c in cells else template.get(c)
-        out[c] = (_cell(_letter(c) + number, value, style, p, styles, formats.get(c)), None)
-    return head + b"".join(out[c][0] for c in sorted(out)) + b"</" + prefix + b"row>"
+        out = {c: cell for c, (cell, _) in cells.items()}
+        for c, value in values.items():
+            out[c] = self.cell(c, number, value, cells[c][1] if c in cells else template.get(c)).encode()
+        return head + b"".join(out[c] for c in sorted(out)) + b"</" + self.prefix + b"row>"
+
+    def _splice(self, row: bytes, start: int, number: str, values: dict[int, Any]) -> bytes | None:
+        """The cells of ``row`` after its start tag with a run of neighbouring cells replaced, found by
+        their references without parsing the others (collect sets nine neighbouring cells in each of
+        20,000 task rows); None unless every column of the run has its cell, in order."""
+        columns = sorted(values)
+        if columns[-1] - columns[0] + 1 != len(columns):
+            return None
+        first = _cell_start(row, start, _letter(columns[0]) + number, self.prefix)
+        last = _cell_start(row, first, _letter(columns[-1]) + number, self.prefix) if first >= 0 else -1
+        if last < 0:
+            return None
+        tag_end = row.find(b">", last)
+        if row[tag_end - 1] == 47:  # "/": an empty cell
+            end = tag_end + 1
+        else:
+            end = row.find(b"</" + self.prefix + b"c>", tag_end)
+            if end < 0:
+                return None
+            end += len(self.prefix) + 4
+        old = _CELL_TAG.findall(row, first, end)
+        if [_column(letters) for letters, _ in old] != columns:
+            return None
+        new = "".join([self.cell(c, number, values[c], int(style) if style else None)
+                       for c, (_, style) in zip(columns, old)])
+        return row[start:first] + new.encode() + row[end:]
+
+
+def _cell_start(row: bytes, at: int, ref: str, prefix: bytes) -> int:
+    """Where the cell ``ref`` starts in ``row`` (searched from ``at``), or -1. Cell text cannot hold
+    "<" (it is escaped), so the "<" before a match starts the tag it is in when no ">" lies between."""
+    i = row.find(b' r="' + ref.encode() + b'"', at)
+    if i < 0:
+        return -1
+    tag = row.rfind(b"<", at, i)
+    if tag < 0 or row.find(b">", tag, i) >= 0 or not row.startswith(b"<" + prefix + b"c ", tag):
+        return -1
+    return tag
 
 
 @functools.lru_cache(maxsize=None)
@@ -235,7 +554,8 @@ def _letter(c: int) -> str:
     return col_letter(c)
 
 
-def _cell(ref: str, value: Any, style: int | None, p: str, styles: "_Styles", fmt: str | None) -> bytes:
+def _cell_rest(value: Any, style: int | None, p: str, styles: "_Styles", fmt: str | None) -> str:
+    """A cell element after its reference: style, type, value (``fmt``: the number format for a value)."""
     kind = type(value)
     if kind is dt.date or kind is dt.datetime:
         fmt = fmt or (DATETIME_FORMAT if kind is dt.datetime else DATE_FORMAT)
@@ -245,22 +565,26 @@ def _cell(ref: str, value: Any, style: int | None, p: str, styles: "_Styles", fm
         style = styles.with_format(style or 0, fmt)
     s = f' s="{style}"' if style else ""
     if kind is str and value:
-        text = value
-        if "_x" in text:
-            text = _ESCAPED.sub(r"_x005F_\1_", text)  # Excel reads _xHHHH_ as an escape
-        if not text.isprintable():
-            text = _CONTROL.sub("", text)
-        if "&" in text or "<" in text or ">" in text:
-            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = _xml_text(value)
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-        return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>'.encode()
+        return f'{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>'
     if value is None or value == "":
-        return f'<{p}c r="{ref}"{s}/>'.encode()
+        return f"{s}/>"
     if kind is bool:
-        return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'.encode()
+        return f'{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if kind is int or kind is float or isinstance(value, (int, float)):
-        return f'<{p}c r="{ref}"{s}><{p}v>{value!r}</{p}v></{p}c>'.encode()
-    return _cell(ref, str(value), style, p, styles, None)
+        return f"{s}><{p}v>{value!r}</{p}v></{p}c>"
+    return _cell_rest(str(value), style, p, styles, None)
+
+
+def _xml_text(text: str) -> str:
+    if "_x" in text:
+        text = _ESCAPED.sub(r"_x005F_\1_", text)  # Excel reads _xHHHH_ as an escape
+    if not text.isprintable():
+        text = _CONTROL.sub("", text)
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 class _Styles:
