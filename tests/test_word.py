@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -16,6 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+import soffice
 from workbook import schema as S
 from workbook.cli import main
 from workbook.collect import collect
@@ -75,19 +75,14 @@ def documents(office, sample_master_file):
 
 def render(out: Path, files: list[Path]) -> dict[str, Path]:
     """One soffice run converting ``files``; fontconfig told which official-document fonts are serif."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice or not shutil.which("pdftotext"):
+    if not shutil.which("pdftotext"):
         pytest.skip("LibreOffice (Writer, Calc) and poppler-utils are needed to render the documents")
     conf = out / "fonts.conf"
     system = os.environ.get("FONTCONFIG_FILE", "/etc/fonts/fonts.conf")
     conf.write_text(f'<?xml version="1.0"?>\n<fontconfig><include>{G.FONTCONFIG}</include>'
                     f"<include ignore_missing=\"yes\">{system}</include></fontconfig>\n", encoding="utf-8")
     pdf_dir = out / "pdf"
-    profile = Path(tempfile.mkdtemp(prefix="lo-i15-"))  # a URL without spaces: soffice aborts on some
-    proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation={profile.as_uri()}",
-                           "--convert-to", "pdf", "--outdir", str(pdf_dir), *map(str, files)],
-                          capture_output=True, text=True, timeout=240, env={**os.environ, "FONTCONFIG_FILE": str(conf)})
-    shutil.rmtree(profile, ignore_errors=True)
+    proc = soffice.convert(files, "pdf", pdf_dir, timeout=240, env={**os.environ, "FONTCONFIG_FILE": str(conf)})
     pdfs = {f.name: pdf_dir / f"{f.stem}.pdf" for f in files}
     assert all(p.exists() for p in pdfs.values()), proc.stderr
     return pdfs
