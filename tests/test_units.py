@@ -64,3 +64,12 @@ def test_target_expressions():
     assert extract_target("全体居民人均可支配收入与经济增长基本同步") == "与经济增长基本同步"
     assert extract_target("实施重点项目1300个以上，年度计划投资1700亿元以上") == "1300个以上，1700亿元以上"
     assert extract_target("地区生产总值增长5.5%左右") == "5.5%左右"
+
+
+def test_a_space_separates_units_only_after_an_organisations_ending():
+    # 吉水 (江西) publishes its 责任单位 column as `县教体局 各相关乡镇政府`
+    assert [u.name for u in split_units("县教体局 各相关乡镇政府")] == ["县教体局", "各相关乡镇政府"]
+    assert [u.name for u in split_units("县发改委　县财政局")] == ["县发改委", "县财政局"]
+    # a stray space inside one name, after a place name
+    assert [u.name for u in split_units("呼和浩特 职业技术大学")] == ["呼和浩特职业技术大学"]
+    assert [u.name for u in split_units("长沙市 发改委")] == ["长沙市发改委"]

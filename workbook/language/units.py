@@ -13,6 +13,9 @@ _SEPARATORS = "、,，;；/／\n"
 # they stay (市住房和城乡建设局, 市文化和旅游局, 市工业和信息化局).
 _UNIT_END = "局委办院府区县旗市镇乡街道部队会所站厅室处社团馆行司中心公司集团园联协台校厂"
 _CONJUNCTION = re.compile(rf"(?<=[{_UNIT_END}])(?:和|及|以及)(?=\S)")
+# A space separates two units only after an organisation's own ending (县教体局 各相关乡镇政府, as 吉水
+# publishes); after anything else it is a stray space inside one name (呼和浩特 职业技术大学, 长沙市 发改委).
+_SPACE_BETWEEN = re.compile(r"(?<=[局委办院厅室处社团馆行司心团园联台校厂站所会])[ \t\u3000]+(?=\S)")
 # A trailing note in brackets, e.g. （提供数据）, is not part of the name.
 _NOTE = re.compile(r"[(（]([^()（）]*)[)）]\s*$")
 # Collective names (各旗县区, 各街道, 区直各部门, 有关单位) are kept as written and are no one unit's kind.
@@ -87,7 +90,7 @@ def unit_list(cell: object) -> list[str]:
 def _split(text: str) -> list[str]:
     """Split on the separators outside brackets: a note (提供数据、核算) stays whole."""
     out, current, depth = [], "", 0
-    for ch in _CONJUNCTION.sub("、", text):
+    for ch in _SPACE_BETWEEN.sub("、", _CONJUNCTION.sub("、", text)):
         if ch in "(（":
             depth += 1
         elif ch in ")）":
