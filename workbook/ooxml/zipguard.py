@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,11 +128,11 @@ def inspect_zip(path: Path) -> ZipReport:
             is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             whole = is_sheet or info.filename.lower() in _WHOLE
             try:
-                xml = _read_capped(zf, info, None if whole else 4096)
+                xml = _read_capped(zf, data, info, None if whole else 4096)
             except Exception:  # bad CRC, inflate errors, undecodable local names, unknown methods …
                 add("file-corrupt", f"文件内部部件 {info.filename} 已损坏，请重新保存后发送")
                 return report
-            if _DTD.search(xml, 0, 4096):
+            if b"<!" in xml[:4096] and _DTD.search(xml, 0, 4096):  # a byte search rules most parts out
                 add("xml-dtd", "文件内部 XML 含有实体声明（DOCTYPE/ENTITY），可能是恶意文件，拒绝读取")
                 return report
             if is_sheet:
@@ -146,15 +148,46 @@ def inspect_zip(path: Path) -> ZipReport:
     return report
 
 
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, head: int | None = None) -> bytes:
-    # The declared size can lie; never inflate more than the limit.
-    with zf.open(info) as fh:
-        if head:
-            return fh.read(head)
-        data = fh.read(MAX_PART_BYTES + 1)
-    if len(data) > MAX_PART_BYTES:
-        raise RuntimeError("part too large")
-    return data
+def _read_capped(zf: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo, head: int | None = None) -> bytes:
+    """The part's first ``head`` bytes, or all of it; never more than its declared size, which the
+    limits bounded (the declared size can lie: a longer part is cut, and its CRC then refuses it)."""
+    if info.flag_bits & _REFUSED_FLAGS or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        with zf.open(info) as fh:  # zipfile's reader (which refuses these flags) for what no office program writes
+            return fh.read(head or MAX_PART_BYTES)  # zipfile stops at the declared size, checks the CRC
+    # Deflate and stored parts straight from the bytes in hand, as zipfile reads them: its reader
+    # costs as much again as inflating a part of a unit workbook.
+    raw = _compressed(data, info)
+    size = min(head, info.file_size) if head else info.file_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        part, ended = bytes(raw[:size]), len(raw) <= size
+    elif size:
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        part = inflate.decompress(raw, size)
+        ended = inflate.eof or not inflate.unconsumed_tail
+    else:  # (a max_length of 0 is no limit to zlib)
+        part, ended = b"", True
+    # The CRC is checked once the read reaches the end of the part, whichever end it meets first.
+    if (ended or len(part) == info.file_size) and zlib.crc32(part) != info.CRC:
+        raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
+    return part
+
+
+_REFUSED_FLAGS = 0x01 | 0x20 | 0x40  # encrypted, patched data, strong encryption
+_LOCAL = struct.Struct("<4s2xH18xHH")  # a local file header: signature, flags, …, name length, extra length
+
+
+def _compressed(data: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """The compressed bytes of a part, found as zipfile finds them: through its local header, whose
+    name must be the central directory's."""
+    at = info.header_offset
+    if at < 0:  # unpack_from would count from the end
+        raise zipfile.BadZipFile(f"bad offset {info.filename}")
+    magic, flags, name_len, extra_len = _LOCAL.unpack_from(data, at)
+    name = data[at + _LOCAL.size:at + _LOCAL.size + name_len]
+    if magic != b"PK\x03\x04" or name.decode("utf-8" if flags & 0x800 else "cp437") != info.orig_filename:
+        raise zipfile.BadZipFile(f"bad local header {info.filename}")
+    start = at + _LOCAL.size + name_len + extra_len
+    return memoryview(data)[start:start + info.compress_size]
 
 
 _WIDE = re.compile(rb'\sr="(?:[A-Z]{3}|[C-Z][A-Z]|B[I-Z])[0-9]')  # a column beyond BH (60)
@@ -168,22 +201,30 @@ MAX_CELLS = MAX_ROWS * MAX_COLS
 # Start tags of rows and cells; with a literal start the search runs in C. A plain r="…" right
 # after the name is how every program writes them; anything else gets references rewritten.
 _TAGS = {name: re.compile(rb"<" + name + rb'(?: r="|[\s/>])') for name in (b"row", b"c")}
+_NOT_PLAIN = {name: re.compile(rb"<" + name + rb'(?! r=")[\s/>]') for name in (b"row", b"c")}
 _PREFIXED_TAGS = {name: re.compile(rb"<\w+:" + name + rb"[\s/>]") for name in (b"row", b"c")}
+# What a prefixed tag ends with: found fast (":" is rare in sheet XML), then _PREFIXED_TAGS decides.
+_PREFIXED_END = {name: re.compile(rb":" + name + rb"[\s/>]") for name in (b"row", b"c")}
 _FINDALL_BYTES = 1 << 20  # below this a list of every tag stays small
 
 
-def _count_tags(xml: bytes, name: bytes, limit: int) -> tuple[int, bool]:
-    """How many ``name`` elements (counting stops past ``limit``), and whether all carry a plain ``r``.
+def _too_many(xml: bytes, name: bytes, limit: int) -> tuple[bool, bool]:
+    """Whether there are more than ``limit`` ``name`` elements, and whether all carry a plain ``r``.
 
     Prefixed ones (the Open XML SDK writes <x:row>, <x:c>) are counted as well, not instead: text
     in a cell may hold ":c" or ":row" too, and must not switch the count off.
     """
+    prefixed = _PREFIXED_END[name].search(xml) is not None and _PREFIXED_TAGS[name].search(xml) is not None
+    if len(xml) <= limit * (len(name) + 2):
+        # Each start tag takes len(name) + 2 bytes at least (<c/): too short to hold more than
+        # limit, so only whether all are plain is asked (a search, not a list of every cell).
+        return False, not (prefixed or _NOT_PLAIN[name].search(xml))
     tags = _tags(xml, _TAGS[name], limit)
     plain = tags.count(b"<" + name + b' r="') == len(tags)
-    if b":" + name in xml:
-        prefixed = _tags(xml, _PREFIXED_TAGS[name], limit)
-        return len(tags) + len(prefixed), plain and not prefixed
-    return len(tags), plain
+    if prefixed:
+        more = _tags(xml, _PREFIXED_TAGS[name], limit)
+        return len(tags) + len(more) > limit, False
+    return len(tags) > limit, plain
 
 
 def _tags(xml: bytes, pattern: re.Pattern[bytes], limit: int) -> list[bytes]:
@@ -193,11 +234,11 @@ def _tags(xml: bytes, pattern: re.Pattern[bytes], limit: int) -> list[bytes]:
 
 def bounded_sheet(xml: bytes) -> tuple[bytes, str]:
     """The part with plain references, and what makes it too large ("" when nothing does)."""
-    rows, plain_rows = _count_tags(xml, b"row", MAX_ROWS)
-    if rows > MAX_ROWS:
+    many_rows, plain_rows = _too_many(xml, b"row", MAX_ROWS)
+    if many_rows:
         return xml, f"超过 {MAX_ROWS} 行"
-    cells, plain_cells = _count_tags(xml, b"c", MAX_CELLS)
-    if cells > MAX_CELLS:
+    many_cells, plain_cells = _too_many(xml, b"c", MAX_CELLS)
+    if many_cells:
         return xml, f"超过 {MAX_CELLS} 个单元格"
     if not (plain_rows and plain_cells):
         xml = with_refs(xml)  # bounded by the counts above
