@@ -243,12 +243,14 @@ def validate_file(path: Path, ctx: Context) -> Submission:
 class _Book:
     """What the checks read of a submitted file: its sheet names, _meta, and the cells and XML scan of 填报.
 
-    Plain data: worker processes send it back (see :func:`_reading`)."""
+    Plain data: worker processes send it back (see :func:`_reading`). What needs no master (the
+    task block's rows) is found there, off the process that checks every file."""
 
     names: list[str]
     meta: dict[str, Any] | None
     meta_hidden: bool
     form_rows: list[list[Any]]
+    task_rows: list[int]  # sheet rows (1-based) of the task block (:func:`_task_rows`)
     form_scan: SheetScan | None
     formats: NumberFormats
 
@@ -315,7 +317,8 @@ def _read(sub: Submission) -> _Book | None:
             raise
         c.add("file-corrupt", "文件内容无法读取（数据损坏，或有超出范围的日期、时间数值），请用原表重新填写后发送")
         return None
-    return _Book(names, meta, scan.hidden(F.META), form_rows, scan.sheets.get(F.FORM), scan.formats)
+    return _Book(names, meta, scan.hidden(F.META), form_rows, _task_rows(form_rows), scan.sheets.get(F.FORM),
+                 scan.formats)
 
 
 def _check(sub: Submission, book: _Book, ctx: Context) -> None:
@@ -345,7 +348,7 @@ def _check(sub: Submission, book: _Book, ctx: Context) -> None:
     meta_unit = cell_text(meta.get("单位"))
     unit = ctx.canonical(meta_unit)
     issued = ctx.issued.get((unit, period)) if unit else None
-    ids = [cell_text(form_rows[r - 1][0]) for r in _task_rows(form_rows)] if F.FORM in names else []
+    ids = [cell_text(form_rows[r - 1][0]) for r in book.task_rows]
     owners = [] if issued and any(ids == i for _, i in issued) else _owners(ctx, period, ids)
     if not unit:
         also = f"（表内任务是下发给{'、'.join(owners)}的）" if owners else ""
@@ -371,7 +374,7 @@ def _check(sub: Submission, book: _Book, ctx: Context) -> None:
         c.add("form-missing", f"找不到“{F.FORM}”工作表（可能被改名或删除），请使用原表填写", sheet=F.FORM)
         return
 
-    _check_rows(c, form_rows, issued, meta, book.form_scan, book.formats)
+    _check_rows(c, form_rows, book.task_rows, issued, meta, book.form_scan, book.formats)
 
 
 def _owners(ctx: Context, period: str, ids: list[str]) -> list[str]:
@@ -417,7 +420,7 @@ def _label(period: str) -> str:
         return period or "未知"
 
 
-def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list[str]]],
+def _check_rows(c: _Checker, rows: list[list[Any]], task_rows: list[int], issued: list[tuple[str, list[str]]],
                 meta: dict[str, Any], scan: SheetScan | None, formats: NumberFormats) -> None:
     ctx, sub = c.ctx, c.sub
     width = len(F.COLUMNS)
@@ -428,7 +431,6 @@ def _check_rows(c: _Checker, rows: list[list[Any]], issued: list[tuple[str, list
               cell=f"{col_letter(bad + 1)}{F.HEADER_ROW}")
         return
 
-    task_rows = _task_rows(rows)
     # The form's cells of each task row, as wide as the form, read once: the checks index them.
     table = {r: _padded(rows[r - 1], width) for r in task_rows}
     ids = [cell_text(table[r][0]) for r in task_rows]
