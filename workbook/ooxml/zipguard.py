@@ -69,7 +69,11 @@ def inspect_zip(path: Path) -> ZipReport:
                               "请删除无关内容、图片后重新保存")
         return report
     with open(path, "rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
+        # As much as the size just seen and a byte (a read of the limit allocates 20 MB first);
+        # a file grown since is read on, as far as the limit.
+        data = fh.read(size + 1)
+        if len(data) > size:
+            data += fh.read(MAX_FILE_BYTES + 1 - len(data))
     if len(data) > MAX_FILE_BYTES:  # grown since
         add("file-too-large", f"文件过大（上限 {MAX_FILE_BYTES // 1024 // 1024} MB），请删除无关内容、图片后重新保存")
         return report
