@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import gc
 import hashlib
 import io
 import re
@@ -795,6 +796,23 @@ def _reading(files: list[Path], workers: int) -> Iterator[Iterator[tuple[Submiss
             raise
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused while the master is read and the files are checked.
+
+    They make hundreds of thousands of objects at a province's scale (the master's 20,000 tasks,
+    every file's cells) and no reference cycles; collections that walk them all took 0.05 s of this
+    process's 0.7 s at 1,000 units. Entered after the workers started: they collect as ever.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read_in_worker(path: Path) -> tuple[list[Finding], str, float, _Book | None]:
     sub, book = read_submission(path)
     return sub.findings, sub.sha256, sub.mtime, book  # what the file gave: the path is known there
@@ -877,7 +895,8 @@ class Batch:
 def validate_paths(paths: Iterable[Path], master_path: Path, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
     files = find_files(paths)
-    with _reading(files, workers) as reads:  # workers start on the files while the master is read here
+    # Workers start on the files while the master is read here.
+    with _reading(files, workers) as reads, _no_cycle_collection():
         ctx, master = master_context(Path(master_path))
         subs = _checked(reads, ctx, keep_answers, progress, len(files))
     mark_superseded(subs)
@@ -903,7 +922,7 @@ def master_context(path: Path) -> tuple[Context, Master | None]:
 def validate_batch(paths: Iterable[Path], master: Master, ctx: Context, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None, keep_answers: bool = False) -> Batch:
     files = find_files(paths)
-    with _reading(files, workers) as reads:
+    with _reading(files, workers) as reads, _no_cycle_collection():
         subs = _checked(reads, ctx, keep_answers, progress, len(files))
     mark_superseded(subs)
     return Batch(subs, master, master.path)
