@@ -136,7 +136,7 @@ def inspect_zip(path: Path) -> ZipReport:
             except Exception:  # bad CRC, inflate errors, undecodable local names, unknown methods …
                 add("file-corrupt", f"文件内部部件 {info.filename} 已损坏，请重新保存后发送")
                 return report
-            if b"<!" in xml[:4096] and _DTD.search(xml, 0, 4096):  # a byte search rules most parts out
+            if xml.find(b"<!", 0, 4096) >= 0 and _DTD.search(xml, 0, 4096):  # a byte search rules most parts out
                 add("xml-dtd", "文件内部 XML 含有实体声明（DOCTYPE/ENTITY），可能是恶意文件，拒绝读取")
                 return report
             if is_sheet:
@@ -207,18 +207,19 @@ MAX_CELLS = MAX_ROWS * MAX_COLS
 _TAGS = {name: re.compile(rb"<" + name + rb'(?: r="|[\s/>])') for name in (b"row", b"c")}
 _NOT_PLAIN = {name: re.compile(rb"<" + name + rb'(?! r=")[\s/>]') for name in (b"row", b"c")}
 _PREFIXED_TAGS = {name: re.compile(rb"<\w+:" + name + rb"[\s/>]") for name in (b"row", b"c")}
-# What a prefixed tag ends with: found fast (":" is rare in sheet XML), then _PREFIXED_TAGS decides.
-_PREFIXED_END = {name: re.compile(rb":" + name + rb"[\s/>]") for name in (b"row", b"c")}
+# How a prefixed row or cell tag ends: found fast (":" is rare in sheet XML), then _PREFIXED_TAGS decides.
+_PREFIXED_END = re.compile(rb":(?:row|c)[\s/>]")
 _FINDALL_BYTES = 1 << 20  # below this a list of every tag stays small
 
 
-def _too_many(xml: bytes, name: bytes, limit: int) -> tuple[bool, bool]:
+def _too_many(xml: bytes, name: bytes, limit: int, maybe_prefixed: bool) -> tuple[bool, bool]:
     """Whether there are more than ``limit`` ``name`` elements, and whether all carry a plain ``r``.
 
     Prefixed ones (the Open XML SDK writes <x:row>, <x:c>) are counted as well, not instead: text
-    in a cell may hold ":c" or ":row" too, and must not switch the count off.
+    in a cell may hold ":c" or ":row" too, and must not switch the count off. ``maybe_prefixed``:
+    whether _PREFIXED_END found anything (one search for both names).
     """
-    prefixed = _PREFIXED_END[name].search(xml) is not None and _PREFIXED_TAGS[name].search(xml) is not None
+    prefixed = maybe_prefixed and _PREFIXED_TAGS[name].search(xml) is not None
     if len(xml) <= limit * (len(name) + 2):
         # Each start tag takes len(name) + 2 bytes at least (<c/): too short to hold more than
         # limit, so only whether all are plain is asked (a search, not a list of every cell).
@@ -238,10 +239,11 @@ def _tags(xml: bytes, pattern: re.Pattern[bytes], limit: int) -> list[bytes]:
 
 def bounded_sheet(xml: bytes) -> tuple[bytes, str]:
     """The part with plain references, and what makes it too large ("" when nothing does)."""
-    many_rows, plain_rows = _too_many(xml, b"row", MAX_ROWS)
+    maybe_prefixed = _PREFIXED_END.search(xml) is not None
+    many_rows, plain_rows = _too_many(xml, b"row", MAX_ROWS, maybe_prefixed)
     if many_rows:
         return xml, f"超过 {MAX_ROWS} 行"
-    many_cells, plain_cells = _too_many(xml, b"c", MAX_CELLS)
+    many_cells, plain_cells = _too_many(xml, b"c", MAX_CELLS, maybe_prefixed)
     if many_cells:
         return xml, f"超过 {MAX_CELLS} 个单元格"
     if not (plain_rows and plain_cells):
