@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from ..language.text import EXCEL_EPOCH, col_letter, col_number
 from .repack import PatchError, Repack, iter_part
-from .rowstream import shared_strings, xml_text
+from .rowstream import shared_strings_at, xml_text
 from .segments import Layout, SegmentError, SegmentWriter, carried, data_offset, inflate, read_layout
 from .sheetxml import scan_book
 
@@ -406,12 +406,7 @@ def _resolve_keys(layout: Layout, zin: zipfile.ZipFile, known: dict[int, str]) -
     found = dict(known)
     if wanted:
         name = next((n for n in zin.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
-        for i, text in enumerate(shared_strings(zin, name)):
-            if i in wanted:
-                found[i] = text
-                wanted.discard(i)
-                if not wanted:
-                    break
+        found.update(shared_strings_at(zin, name, wanted))
     for s in layout.body:
         if s.key.startswith(_SST_KEY):
             s.key = found.get(s.sst, "")
