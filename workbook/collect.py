@@ -15,7 +15,7 @@ from .master import Master, archive_root, master_transaction
 from .ooxml.lock import DEFAULT_WAIT
 from .ooxml.safe_write import Staged, WriteError, checkpoint, copy_into, remove_temps, sha256_file, writing
 from .ooxml.sheetpatch import SheetEdits
-from .validate import Answer, Batch, Submission, context_from_master, validate_batch
+from .validate import Answer, Batch, Context, Submission, context_from_master, validate_loading
 
 # Joint tasks (several lead units) show the least advanced answer.
 _STATUS_RANK = {S.STATUS_BEHIND: 0, S.STATUS_NOT_STARTED: 1, S.STATUS_ON_TRACK: 2, S.STATUS_DONE: 3}
@@ -46,10 +46,15 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
     unarchived: they are "already collected" in the next run, which archives them then.
     """
     with master_transaction(master_path, wait, command="collect") as tx:
-        # Collect changes neither the decomposition's record (台账状态, 调整记录) nor reads it; what
-        # validation needs of 发放记录 and 发放内容 comes from the same read of the file.
-        master = tx.master(with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
-        batch = validate_batch(paths, master, context_from_master(master), workers, progress, keep_answers=True)
+        def load() -> tuple[Context, Master]:
+            # Collect changes neither the decomposition's record (台账状态, 调整记录) nor reads it; what
+            # validation needs of 发放记录 and 发放内容 comes from the same read of the file.
+            master = tx.master(with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
+            return context_from_master(master), master
+
+        batch = validate_loading(paths, load, tx.path, workers, progress, keep_answers=True)  # master read meanwhile
+        master = batch.master
+        assert master is not None  # load() reads it
         checkpoint("validated")
         result, plan = plan_collect(batch, read_history(tx.path, master.settings.period), now)
         if plan.history_rows:
