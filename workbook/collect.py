@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,8 +102,9 @@ def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None
     now = (now or dt.datetime.now()).replace(microsecond=0)
     plan = CollectPlan([_history_row(sub, a, now) for sub in result.accepted for a in sub.answers])
     touched = {a.task_id for sub in result.accepted for a in sub.answers}
-    plan.updates = _tracking_updates(master, history + plan.history_rows, touched, now)
-    reported = reported_units(history + plan.history_rows, master.settings.period)
+    history = history + plan.history_rows
+    plan.updates = _tracking_updates(master, history, touched, now)
+    reported = reported_units(history, master.settings.period)
     result.missing_units = [u for u in master.units_with_tasks() if u not in reported]
     return result, plan
 
@@ -140,7 +142,10 @@ def _history_row(sub: Submission, a: Answer, now: dt.datetime) -> list[Any]:
         "填报人": sub.reporter, "联系电话": sub.phone, "填报日期": sub.report_date, "来源文件": sub.file,
         "文件SHA256": sub.sha256, "接收时间": now, "发放版本": sub.version or None,
     }
-    return [values[c] for c in S.HISTORY_COLUMNS]
+    return list(_IN_HISTORY_ORDER(values))
+
+
+_IN_HISTORY_ORDER = operator.itemgetter(*S.HISTORY_COLUMNS)  # one C call per row: a collect makes 20,000
 
 
 def latest_answers(history: list[list[Any]], period: str) -> dict[str, dict[str, list[Any]]]:
@@ -196,7 +201,8 @@ def _tracking_updates(master: Master, history: list[list[Any]], touched: set[str
     for tid in sorted(touched):
         task = rows.get(tid)
         # Only the units that lead the task now: the answer of a unit it was moved away from no longer counts.
-        answers = {u: r for u, r in latest.get(tid, {}).items() if u in master.lead_units(task)} if task else {}
+        leads = master.lead_units(task) if task else []
+        answers = {u: r for u, r in latest.get(tid, {}).items() if u in leads}
         if not answers:
             continue
         values = combine(answers)
