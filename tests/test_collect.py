@@ -1,4 +1,5 @@
 import datetime as dt
+import errno
 import os
 import shutil
 
@@ -8,12 +9,14 @@ import zipcraft
 from python_calamine import CalamineWorkbook
 from test_validate import AS_OF, UNIT, setter, unit_edit
 
+from workbook import collect as collect_module
 from workbook import schema as S
 from workbook.cli import main
 from workbook.collect import collect
 from workbook.filling import fill_unit_file
 from workbook.findings import DubanError
 from workbook.master import MasterChangedError, master_transaction, read_master
+from workbook.ooxml import sheetpatch
 from workbook.split import split_master
 
 
@@ -137,6 +140,33 @@ def test_failure_between_temp_write_and_replace_leaves_master_intact(office, mon
         collect([inbox], master)
     assert master.read_bytes() == before
     assert not [p for p in master.parent.rglob("*") if p.name.endswith(".tmp.xlsx")]
+
+
+def test_many_originals_are_copied_while_the_master_is_written(office, monkeypatch):
+    master, inbox = office
+    monkeypatch.setattr(collect_module, "EARLY_COPY_MIN_FILES", 1)  # a child process copies them
+    result = collect([inbox], master, workers=2)
+    archive = master.parent / "总台账_归档" / "2026-06"
+    assert result.archived == [archive / p.name for p in sorted(inbox.iterdir())]
+    assert sorted(os.listdir(archive)) == sorted(os.listdir(inbox))  # no temp file left
+    assert all((archive / p.name).read_bytes() == p.read_bytes() for p in inbox.iterdir())
+    again = collect([inbox], master, workers=2)
+    assert len(again.already) == 4 and sorted(os.listdir(archive)) == sorted(os.listdir(inbox))
+
+
+def test_early_copies_are_removed_when_the_master_cannot_be_written(office, monkeypatch):
+    master, inbox = office
+    monkeypatch.setattr(collect_module, "EARLY_COPY_MIN_FILES", 1)
+    before = master.read_bytes()
+
+    def full(src, dst, edits):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sheetpatch, "patch_workbook", full)
+    with pytest.raises(DubanError, match="磁盘空间不足.*未改动"):
+        collect([inbox], master, workers=2)
+    assert master.read_bytes() == before
+    assert not os.listdir(master.parent / "总台账_归档" / "2026-06")  # the copies made meanwhile are gone
 
 
 def test_master_open_in_excel_is_refused(office, capsys):

@@ -29,6 +29,7 @@ from test_validate import AS_OF
 from workbook import form as F
 from workbook import schema as S
 from workbook.cli import main
+from workbook import collect as collect_module
 from workbook.collect import collect
 from workbook.filling import fill_unit_file
 from workbook.importer import import_to_file
@@ -379,6 +380,36 @@ def test_collect_on_a_full_disk_at_every_size(template, small_disk, capsys):
         capsys.readouterr()
         assert_collected(master, inbox)
     assert outcomes == {0, 2, "归档原件失败"}
+
+
+def test_early_archive_copies_on_a_full_disk(template, small_disk, capsys, monkeypatch):
+    """Many originals are copied by a child process while the master is written: whichever runs out
+    of space first, the outcome is one clear line, nothing partial, and a rerun completes it."""
+    monkeypatch.setattr(collect_module, "EARLY_COPY_MIN_FILES", 1)
+    outcomes = set()
+    inbox = sum(p.stat().st_size for p in (template / "收件箱").iterdir())
+    for free in range(0, 2 * (template / "总台账.xlsx").stat().st_size + 3 * inbox, 24576):
+        for p in list(small_disk.iterdir()):
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        master, inbox = office(template, small_disk)
+        before = master.read_bytes()
+        filler = leave_free(small_disk, free)
+        rc = main(["collect", str(inbox), "--master", str(master), "--workers", "2"])
+        err = capsys.readouterr().err
+        outcomes.add(rc)
+        if rc:
+            assert rc == 2
+            assert_one_clear_line(err)
+        rows = history(master)
+        assert len(rows) in (0, ROWS) and (master.read_bytes() == before) == (not rows)
+        assert_nothing_partial(master.parent, inbox, before)
+        if not rows:  # the master unchanged: no copy of this run is left in the archive
+            assert not [p for p in leftovers(master.parent) if "总台账_归档" in p.parts]
+        filler.unlink()
+        assert main(["collect", str(inbox), "--master", str(master), "--workers", "2"]) == 0
+        capsys.readouterr()
+        assert_collected(master, inbox)
+    assert outcomes == {0, 2}
 
 
 def test_split_and_report_on_a_full_disk(template, small_disk, capsys):

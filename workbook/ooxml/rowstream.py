@@ -76,7 +76,33 @@ def rows_matching(path: Path, sheet: str, value: str, width: int) -> list[list[A
 
 
 def _shared_keys(zf: zipfile.ZipFile, sst: str | None, value: str) -> list[int]:
-    return [i for i, text in enumerate(shared_strings(zf, sst)) if text == value] if sst else []
+    """The indices of the shared strings that show ``value``.
+
+    A master's shared strings hold every task's text (tens of thousands): a string that is one
+    plain run without escapes shows its bytes as they are, so one without ``value``'s bytes is
+    passed over undecoded."""
+    if not sst:
+        return []
+    raw = _xml(value).encode()
+    return [i for i, si in enumerate(_shared_elements(zf, sst))
+            if raw in si or not (si.count(b"<") <= 4 and b"&" not in si and b"_x" not in si)
+            if _si_text(si) == value]
+
+
+def shared_strings_at(zf: zipfile.ZipFile, name: str | None, wanted: Iterable[int]) -> dict[int, str]:
+    """The shared strings at the indices ``wanted``, read only as far as the last of them (the others
+    are not decoded)."""
+    wanted = set(wanted)
+    found: dict[int, str] = {}
+    if not name or not wanted:
+        return found
+    last = max(wanted)
+    for i, si in enumerate(_shared_elements(zf, name)):
+        if i in wanted:
+            found[i] = _si_text(si)
+        if i >= last:
+            break
+    return found
 
 
 def _segments(path: Path, info: zipfile.ZipInfo, layout: Layout, chosen: list[tuple[int, Segment]]) -> Iterator[bytes]:
@@ -95,11 +121,7 @@ def _rows(zf: zipfile.ZipFile, sst: str | None, formats: NumberFormats, width: i
         cells = _cells(row, width)
         selected.append(cells)
         needed.update(int(raw) for kind, raw, _ in cells.values() if kind == b"s" and raw.isdigit())
-    strings: dict[int, str] = {}
-    if needed and sst:  # read only as far as the last string needed
-        for i, text in zip(range(max(needed) + 1), shared_strings(zf, sst)):
-            if i in needed:
-                strings[i] = text
+    strings = shared_strings_at(zf, sst, needed)
     return [[_value(cells.get(c), strings, formats) for c in range(1, width + 1)] for cells in selected]
 
 
@@ -152,14 +174,17 @@ def _elements(chunks: Iterable[bytes], pattern: re.Pattern[bytes]) -> Iterator[b
         buf = buf[at:]
 
 
-def shared_strings(zf: zipfile.ZipFile, name: str | None) -> Iterator[str]:
-    """The shared strings in order (rich text runs joined, phonetic runs left out)."""
-    if not name:
-        return
-    for si in _elements(iter_part(zf, zf.getinfo(name)), _SI):
-        if b"<rPh" in si or b":rPh" in si:
-            si = _PHONETIC.sub(b"", si)
-        yield "".join(xml_text(t.group(1) or b"") for t in _T.finditer(si))
+def _shared_elements(zf: zipfile.ZipFile, name: str | None) -> Iterator[bytes]:
+    """The ``<si>`` elements of the shared strings part, undecoded."""
+    if name:
+        yield from _elements(iter_part(zf, zf.getinfo(name)), _SI)
+
+
+def _si_text(si: bytes) -> str:
+    """A shared string's text (rich text runs joined, phonetic runs left out)."""
+    if b"<rPh" in si or b":rPh" in si:
+        si = _PHONETIC.sub(b"", si)
+    return "".join(xml_text(t.group(1) or b"") for t in _T.finditer(si))
 
 
 def _cells(row: bytes, width: int) -> dict[int, tuple[bytes, bytes, int]]:

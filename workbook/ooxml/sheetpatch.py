@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from ..language.text import EXCEL_EPOCH, col_letter, col_number
 from .repack import PatchError, Repack, iter_part
-from .rowstream import shared_strings, xml_text
+from .rowstream import shared_strings_at, xml_text
 from .segments import Layout, SegmentError, SegmentWriter, carried, data_offset, inflate, read_layout
 from .sheetxml import scan_book
 
@@ -205,7 +205,8 @@ def _patch_sheet(chunks: Iterable[bytes], edits: SheetEdits, styles: "_Styles") 
         def row(n: int) -> bytes:
             old = held_rows.get(n)
             if last < n <= last + added:
-                old = cells.patch_row(old, n, dict(enumerate(edits.append[n - last - 1], start=1)), template)
+                values = enumerate(edits.append[n - last - 1], start=1)
+                old = cells.new_row(n, values, template) if old is None else cells.patch_row(old, n, dict(values), template)
             if n in later:  # edited rows past the end of the sheet
                 old = cells.patch_row(old, n, by_row[n], {})
             return old
@@ -406,12 +407,7 @@ def _resolve_keys(layout: Layout, zin: zipfile.ZipFile, known: dict[int, str]) -
     found = dict(known)
     if wanted:
         name = next((n for n in zin.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
-        for i, text in enumerate(shared_strings(zin, name)):
-            if i in wanted:
-                found[i] = text
-                wanted.discard(i)
-                if not wanted:
-                    break
+        found.update(shared_strings_at(zin, name, wanted))
     for s in layout.body:
         if s.key.startswith(_SST_KEY):
             s.key = found.get(s.sst, "")
@@ -476,6 +472,7 @@ class _CellWriter:
     def __init__(self, prefix: bytes, styles: "_Styles", formats: dict[int, str]) -> None:
         self.prefix, self.p, self.styles, self.formats = prefix, prefix.decode(), styles, formats
         self._memo: dict[tuple[Any, ...], str] = {}
+        self._runs: dict[tuple[int, ...], _Run] = {}  # by the columns a row's values set
 
     def cell(self, c: int, number: str, value: Any, style: int | None) -> str:
         key = (c, value.__class__, value, style)
@@ -514,39 +511,61 @@ class _CellWriter:
         """The cells of ``row`` after its start tag with a run of neighbouring cells replaced, found by
         their references without parsing the others (collect sets nine neighbouring cells in each of
         20,000 task rows); None unless every column of the run has its cell, in order."""
-        columns = sorted(values)
-        if columns[-1] - columns[0] + 1 != len(columns):
+        key = tuple(values)
+        run = self._runs.get(key)
+        if run is None:
+            run = self._runs[key] = _Run(sorted(values), self.prefix)
+        if not run.columns:
             return None
-        first = _cell_start(row, start, _letter(columns[0]) + number, self.prefix)
-        last = _cell_start(row, first, _letter(columns[-1]) + number, self.prefix) if first >= 0 else -1
+        digits = number.encode()
+        first = _cell_start(row, start, run.first + digits, run.open)
+        last = _cell_start(row, first, run.last + digits, run.open) if first >= 0 else -1
         if last < 0:
             return None
         tag_end = row.find(b">", last)
         if row[tag_end - 1] == 47:  # "/": an empty cell
             end = tag_end + 1
         else:
-            end = row.find(b"</" + self.prefix + b"c>", tag_end)
+            end = row.find(run.close, tag_end)
             if end < 0:
                 return None
-            end += len(self.prefix) + 4
+            end += len(run.close)
         old = _CELL_TAG.findall(row, first, end)
-        if [_column(letters) for letters, _ in old] != columns:
+        if [letters for letters, _ in old] != run.letters:
             return None
-        new = "".join([self.cell(c, number, values[c], int(style) if style else None)
-                       for c, (_, style) in zip(columns, old)])
-        return row[start:first] + new.encode() + row[end:]
+        memo, p, cell = self._memo, self.p, self.cell
+        new = []
+        for c, ref, (_, style) in zip(run.columns, run.refs, old):
+            value = values[c]
+            s = int(style) if style else None
+            rest = memo.get((c, value.__class__, value, s))
+            new.append(f'<{p}c r="{ref}{number}"{rest}' if rest is not None else cell(c, number, value, s))
+        return row[start:first] + "".join(new).encode() + row[end:]
 
 
-def _cell_start(row: bytes, at: int, ref: str, prefix: bytes) -> int:
-    """Where the cell ``ref`` starts in ``row`` (searched from ``at``), or -1. Cell text cannot hold
-    "<" (it is escaped), so the "<" before a match starts the tag it is in when no ">" lies between."""
-    i = row.find(b' r="' + ref.encode() + b'"', at)
+class _Run:
+    """A run of neighbouring columns a patch sets in each row, with what finding its cells needs."""
+
+    def __init__(self, columns: list[int], prefix: bytes) -> None:
+        whole = columns[-1] - columns[0] + 1 == len(columns)
+        self.columns = columns if whole else []
+        self.refs = [_letter(c) for c in columns]
+        self.letters = [ref.encode() for ref in self.refs]
+        self.first, self.last = b' r="' + self.letters[0], b' r="' + self.letters[-1]
+        self.open, self.close = b"<" + prefix + b"c ", b"</" + prefix + b"c>"
+
+
+def _cell_start(row: bytes, at: int, ref: bytes, tag: bytes) -> int:
+    """Where the cell whose reference starts with ``ref`` (`` r="`` and the reference) starts in ``row``
+    (searched from ``at``), or -1. Cell text cannot hold "<" (it is escaped), so the "<" before a match
+    starts the tag it is in when no ">" lies between; ``tag`` is how a cell's start tag begins."""
+    i = row.find(ref + b'"', at)
     if i < 0:
         return -1
-    tag = row.rfind(b"<", at, i)
-    if tag < 0 or row.find(b">", tag, i) >= 0 or not row.startswith(b"<" + prefix + b"c ", tag):
+    start = row.rfind(b"<", at, i)
+    if start < 0 or row.find(b">", start, i) >= 0 or not row.startswith(tag, start):
         return -1
-    return tag
+    return start
 
 
 @functools.lru_cache(maxsize=None)
