@@ -139,10 +139,14 @@ def try_header(table: SourceTable, index: int, overrides: dict[str, str]) -> Col
     row = table.rows[index]
     if row.line() is not None:
         return None
-    texts = {i: normalise_text(c.text) for i, c in enumerate(row.cells) if c.text.strip()}
-    keys = {i: header_key(t) for i, t in texts.items()}
-    if any(len(k) > 24 or k.isdigit() for k in keys.values()):
-        return None  # a header cell is a few words: a task is a sentence, a serial a number
+    texts: dict[int, str] = {}
+    keys: dict[int, str] = {}
+    for i, c in enumerate(row.cells):  # cell by cell: a task row is given up at its serial or its text
+        if c.text.strip():
+            texts[i] = normalise_text(c.text)
+            keys[i] = header_key(texts[i])
+            if len(keys[i]) > 24 or keys[i].isdigit():
+                return None  # a header cell is a few words: a task is a sentence, a serial a number
     wanted = {c: next((i for i, k in keys.items() if k == v), -1) for c, v in overrides.items()}
     if any(i < 0 for i in wanted.values()):
         return None
