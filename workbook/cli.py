@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -152,10 +153,15 @@ def cmd_split(args: argparse.Namespace) -> int:
     return 0
 
 
+@functools.lru_cache(maxsize=1)
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()  # asked once: a system call per file costs more than reading a small file
+
+
 def _progress_bar(done: int, total: int) -> None:
-    if not sys.stderr.isatty():
-        return
     width = 30
+    if not _stderr_is_terminal() or (done < total and width * done // total == width * (done - 1) // total):
+        return  # redrawn only when the bar grows
     filled = width * done // max(total, 1)
     sys.stderr.write(f"\r校验进度 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
     if done == total:
