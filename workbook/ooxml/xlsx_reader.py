@@ -54,9 +54,12 @@ def quiet_native_stderr() -> Iterator[None]:
         yield
         return
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
+        null = os.open(os.devnull, os.O_WRONLY)  # a descriptor, not a file object: this runs once per file
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
