@@ -161,7 +161,9 @@ def row_height(values: list[Any]) -> float:
 
 def locked_digest(master_id: str, year: int, period: str, unit: str, rows: list[list[Any]]) -> str:
     """SHA-256 over the content a unit must not change, in a canonical text form."""
-    payload = [master_id, int(year), period, unit, [[canonical_value(v) for v in r] for r in rows]]
+    # Text cells inline (canonical_value's first case): validation digests 20,000 rows at a province's scale.
+    payload = [master_id, int(year), period, unit,
+               [[v.strip() if type(v) is str else canonical_value(v) for v in r] for r in rows]]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
