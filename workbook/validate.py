@@ -475,6 +475,8 @@ def _check_rows(c: _Checker, rows: list[list[Any]], task_rows: list[int], issued
     footer_start = (task_rows[-1] if task_rows else F.FIRST_ROW - 1) + 1
     _check_footer(c, rows, footer_start, cells)
     for r, row in enumerate(rows, start=1):
+        if len(row) <= width:  # calamine's rows are as wide as the sheet's used range: mostly the form's
+            continue
         extra = [i for i, v in enumerate(row[width:], start=width) if not is_blank(v)]
         if extra:
             c.add("extra-content", "表格右侧有多余内容，不会被采用，请删除", "warning", sheet=F.FORM,
@@ -520,6 +522,9 @@ def _locked_edits(c: _Checker, task_rows: list[int], ids: list[str], locked_rows
     return found
 
 
+_NOTED = (S.TEXT, S.DEADLINE_TEXT, S.TARGET, S.NEXT_MILESTONE)  # the locked cells a change of the task shows in
+
+
 def _current(c: _Checker, r: int, tid: str, issued_row: list[Any]) -> TaskInfo | None:
     """What the office changed in a task since the file was issued, as info findings; the task as
     the answer is checked against (``None``: the answer is not used, the task is no longer the unit's).
@@ -544,22 +549,21 @@ def _current(c: _Checker, r: int, tid: str, issued_row: list[Any]) -> TaskInfo |
     if unit not in info.leads:
         note("task-reassigned", f"任务已调整至 {'、'.join(info.leads) or '其他单位'}，本单位填报内容未采用")
         return None
-    was = {col: F.canonical_value(issued[col]) for col in (S.TEXT, S.DEADLINE_TEXT, S.TARGET, S.NEXT_MILESTONE)}
-    if was[S.TEXT] != info.text:
+    text, deadline, target, step = (F.canonical_value(issued[col]) for col in _NOTED)
+    if text != info.text:
         note("task-revised", f"任务内容已修订（现为“{info.text[:60]}”）", S.TEXT)
-    moved = was[S.DEADLINE_TEXT] != info.deadline_text
+    moved = deadline != info.deadline_text
     if moved:
-        note("deadline-changed", f"完成时限已由 {was[S.DEADLINE_TEXT] or '空'} 调整为 {info.deadline_text or '空'}",
-             S.DEADLINE_TEXT)
-    if was[S.TARGET] != info.target:
-        note("target-changed", f"指标目标已由 {was[S.TARGET] or '无'} 调整为 {info.target or '无'}", S.TARGET)
-    if not moved and was[S.NEXT_MILESTONE] != info.next_step:
+        note("deadline-changed", f"完成时限已由 {deadline or '空'} 调整为 {info.deadline_text or '空'}", S.DEADLINE_TEXT)
+    if target != info.target:
+        note("target-changed", f"指标目标已由 {target or '无'} 调整为 {info.target or '无'}", S.TARGET)
+    if not moved and step != info.next_step:
         note("milestone-changed", f"下一节点已调整为 {info.next_step or '无'}", S.NEXT_MILESTONE)
-    if not (moved or was[S.TARGET] != info.target):
+    if not (moved or target != info.target):
         return info
     due = to_date(issued.get(S.DUE))  # a date cell of the file, or ISO text of 发放内容
     later = max(due, info.due) if due and info.due else None
-    return dataclasses.replace(info, due=later, target=info.target if was[S.TARGET] else "",
+    return dataclasses.replace(info, due=later, target=info.target if target else "",
                                steps=() if moved else info.steps)
 
 
@@ -605,7 +609,30 @@ def _padded(row: list[Any], width: int) -> list[Any]:
 _LETTER = {name: F.letter(name) for name in F.HEADERS}
 _LOCKED_AT = [F.COL[name] for name in F.LOCKED]
 _TEXT_INPUTS = [(name, F.COL[name], _LETTER[name]) for name in (S.STATUS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS,
-                                                                 S.NEXT_STEPS)]
+                                                                 S.NEXT_STEPS)]  # _check_answer's order
+
+
+_PROGRESS_AT = F.COL[S.PROGRESS]
+_TEXT_AT = [i for _, i, _ in _TEXT_INPUTS]
+# What makes a text cell worth a closer look (:func:`_text_checks`): control characters, tab and carriage
+# return (a leading one is a formula-like start); and a first character that starts a formula.
+_UNUSUAL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_FORMULA_START = frozenset(s for s in _DANGEROUS_START if s not in ("\t", "\r"))
+
+
+def _row_texts(c: _Checker, row: list[Any], n: str, cells: _Inputs) -> list[str]:
+    """The text inputs of the task row ``n`` (``row``: its cells), in _TEXT_INPUTS order, with their findings.
+
+    At a province's scale this runs for 20,000 rows: a row of plain text in a sheet without formulas,
+    which no check of :func:`_text_checks` can flag, is taken in one step; any other row cell by cell.
+    """
+    raws = [row[i] for i in _TEXT_AT]
+    if not cells.formulas and all(type(v) is str for v in raws):
+        joined = "\n".join(raws)
+        texts = [v.strip() for v in raws]
+        if len(joined) <= MAX_TEXT and not _UNUSUAL.search(joined) and not any(t[:1] in _FORMULA_START for t in texts):
+            return texts
+    return [_text_checks(c, cells.shown(row[i], letter + n), letter + n, cells.formulas) for _, i, letter in _TEXT_INPUTS]
 
 
 def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
@@ -631,21 +658,22 @@ def _text_checks(c: _Checker, raw: Any, ref: str, formulas: set[str]) -> str:
 def _check_answer(c: _Checker, r: int, tid: str, row: list[Any], cells: _Inputs, info: TaskInfo) -> Answer:
     """The answer of the task in sheet row ``r`` (``row``: its cells, as wide as the form)."""
     ctx, n = c.ctx, str(r)
-    texts = {}
-    for col, i, letter in _TEXT_INPUTS:
-        at = letter + n
-        texts[col] = _text_checks(c, cells.shown(row[i], at), at, cells.formulas)
+    status, actual, narrative, problems, next_steps = _row_texts(c, row, n, cells)
+    status = status.replace(" ", "")
     status_at, progress_at = _LETTER[S.STATUS] + n, _LETTER[S.PROGRESS] + n
     if progress_at in cells.formulas:
         c.add("formula-in-cell", "单元格中是公式，请直接填写数值", sheet=F.FORM, cell=progress_at)
-    status = texts[S.STATUS].replace(" ", "")
     if not status:
         c.add("status-missing", f"{tid} 未选择完成状态", sheet=F.FORM, cell=status_at)
     elif status not in ctx.statuses:
         guess = STATUS_SYNONYMS.get(status) or next(iter(difflib.get_close_matches(status, ctx.statuses, 1, 0.3)), "")
         c.add("status-invalid", f"完成状态“{status}”不在可选范围（{'、'.join(ctx.statuses)}）内，请从下拉列表选择",
               sheet=F.FORM, cell=status_at, suggestion=guess)
-    progress = _progress(c, row[F.COL[S.PROGRESS]], progress_at, tid, cells)
+    raw = row[_PROGRESS_AT]
+    if type(raw) is float and raw.is_integer() and 0 <= raw <= 100 and not cells.percent(progress_at):
+        progress = int(raw)  # the common answer: nothing for _progress to find
+    else:
+        progress = _progress(c, raw, progress_at, tid, cells)
     if status == S.STATUS_DONE and progress is not None and progress != 100:
         c.add("status-progress-conflict", f"状态为{S.STATUS_DONE}，完成进度应为 100", sheet=F.FORM, cell=progress_at)
     elif progress == 100 and status in ctx.statuses and status != S.STATUS_DONE:
@@ -653,9 +681,9 @@ def _check_answer(c: _Checker, r: int, tid: str, row: list[Any], cells: _Inputs,
               suggestion=S.STATUS_DONE)
     elif status == S.STATUS_NOT_STARTED and progress not in (None, 0):
         c.add("status-progress-conflict", f"状态为{S.STATUS_NOT_STARTED}，完成进度应为 0", sheet=F.FORM, cell=progress_at)
-    if not texts[S.NARRATIVE]:
+    if not narrative:
         c.add("narrative-missing", f"{tid} 未填写进展情况", sheet=F.FORM, cell=_LETTER[S.NARRATIVE] + n)
-    if not texts[S.PROBLEMS]:
+    if not problems:
         overdue = info.due is not None and info.due < ctx.as_of and status != S.STATUS_DONE
         late = missed(info.steps, status, progress, ctx.as_of) if info.steps else []
         if status == S.STATUS_BEHIND or overdue or late:
@@ -664,14 +692,13 @@ def _check_answer(c: _Checker, r: int, tid: str, row: list[Any], cells: _Inputs,
                    else f"状态为{S.STATUS_BEHIND}")
             c.add("problems-missing", f"{tid} {why}，请填写存在问题", sheet=F.FORM, cell=_LETTER[S.PROBLEMS] + n)
     if info.target:
-        actual = texts[S.ACTUAL]
         if not actual:
             c.add("actual-missing", f"{tid} 有指标目标（{info.target}），请填写实际完成值", sheet=F.FORM,
                   cell=_LETTER[S.ACTUAL] + n)
         elif not actual_parseable(info.target, actual):
             c.add("actual-unparseable", f"实际完成值“{actual[:30]}”无法识别，请写成数值加单位，如“7.8%”“330场”",
                   sheet=F.FORM, cell=_LETTER[S.ACTUAL] + n)
-    return Answer(tid, status, progress, texts[S.ACTUAL], texts[S.NARRATIVE], texts[S.PROBLEMS], texts[S.NEXT_STEPS])
+    return Answer(tid, status, progress, actual, narrative, problems, next_steps)
 
 
 def actual_parseable(target: str, actual: str) -> bool:
