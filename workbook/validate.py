@@ -13,6 +13,7 @@ import difflib
 import gc
 import hashlib
 import io
+import operator
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -522,7 +523,7 @@ def _locked_edits(c: _Checker, task_rows: list[int], ids: list[str], locked_rows
     return found
 
 
-_NOTED = (S.TEXT, S.DEADLINE_TEXT, S.TARGET, S.NEXT_MILESTONE)  # the locked cells a change of the task shows in
+_NOTED = operator.itemgetter(S.TEXT, S.DEADLINE_TEXT, S.TARGET, S.NEXT_MILESTONE)  # where a change of the task shows
 
 
 def _current(c: _Checker, r: int, tid: str, issued_row: list[Any]) -> TaskInfo | None:
@@ -535,7 +536,6 @@ def _current(c: _Checker, r: int, tid: str, issued_row: list[Any]) -> TaskInfo |
     """
     ctx, unit = c.ctx, c.sub.unit
     info = ctx.tasks.get(tid)
-    issued = dict(zip(F.LOCKED, issued_row))
 
     def note(code: str, message: str, column: str = S.TASK_ID) -> None:
         c.add(code, f"{tid} {message}", "info", sheet=F.FORM, cell=f"{_LETTER[column]}{r}")
@@ -549,7 +549,8 @@ def _current(c: _Checker, r: int, tid: str, issued_row: list[Any]) -> TaskInfo |
     if unit not in info.leads:
         note("task-reassigned", f"任务已调整至 {'、'.join(info.leads) or '其他单位'}，本单位填报内容未采用")
         return None
-    text, deadline, target, step = (F.canonical_value(issued[col]) for col in _NOTED)
+    issued = dict(zip(F.LOCKED, issued_row))
+    text, deadline, target, step = map(F.canonical_value, _NOTED(issued))
     if text != info.text:
         note("task-revised", f"任务内容已修订（现为“{info.text[:60]}”）", S.TEXT)
     moved = deadline != info.deadline_text
@@ -613,7 +614,7 @@ _TEXT_INPUTS = [(name, F.COL[name], _LETTER[name]) for name in (S.STATUS, S.ACTU
 
 
 _PROGRESS_AT = F.COL[S.PROGRESS]
-_TEXT_AT = [i for _, i, _ in _TEXT_INPUTS]
+_TEXT_CELLS = operator.itemgetter(*(i for _, i, _ in _TEXT_INPUTS))
 # What makes a text cell worth a closer look (:func:`_text_checks`): control characters, tab and carriage
 # return (a leading one is a formula-like start); and a first character that starts a formula.
 _UNUSUAL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
@@ -626,12 +627,16 @@ def _row_texts(c: _Checker, row: list[Any], n: str, cells: _Inputs) -> list[str]
     At a province's scale this runs for 20,000 rows: a row of plain text in a sheet without formulas,
     which no check of :func:`_text_checks` can flag, is taken in one step; any other row cell by cell.
     """
-    raws = [row[i] for i in _TEXT_AT]
-    if not cells.formulas and all(type(v) is str for v in raws):
-        joined = "\n".join(raws)
-        texts = [v.strip() for v in raws]
-        if len(joined) <= MAX_TEXT and not _UNUSUAL.search(joined) and not any(t[:1] in _FORMULA_START for t in texts):
-            return texts
+    if not cells.formulas:
+        raws = _TEXT_CELLS(row)
+        try:
+            joined = "\n".join(raws)
+        except TypeError:  # a number or a date among them
+            joined = None
+        if joined is not None and len(joined) <= MAX_TEXT and not _UNUSUAL.search(joined):
+            texts = [v.strip() for v in raws]
+            if _FORMULA_START.isdisjoint([t[:1] for t in texts]):
+                return texts
     return [_text_checks(c, cells.shown(row[i], letter + n), letter + n, cells.formulas) for _, i, letter in _TEXT_INPUTS]
 
 
