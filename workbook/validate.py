@@ -818,6 +818,8 @@ def _reading(files: list[Path], workers: int) -> Iterator[Iterator[tuple[Submiss
     if workers <= 1 or len(files) < POOL_MIN_FILES:
         yield (read_submission(f) for f in files)
         return
+    import python_calamine  # noqa: F401  # loaded once here, before the workers fork, not once in each of them
+
     with process_pool(workers) as pool:
         try:
             read = pool.map(_read_in_worker, files, chunksize=max(1, min(32, len(files) // (workers * 8))))
