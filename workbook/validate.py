@@ -103,11 +103,13 @@ def context_from_master(master: Master, issued_rows: list[list[Any]] | None = No
     tasks = {}
     leads: dict[str, tuple[str, ...]] = {}  # 牵头单位 text → its units: a unit's tasks repeat one cell
     for t in master.tasks:
-        steps = master.steps_of(cell_text(t.get(S.TASK_ID)))
-        lead = "" if t.get(S.LEAD) is None else str(t.get(S.LEAD))  # what unit_list reads
+        tid = cell_text(t.get(S.TASK_ID))
+        steps = master.steps_of(tid)
+        lead = t.get(S.LEAD)
+        lead = "" if lead is None else str(lead)  # what unit_list reads
         if lead not in leads:
             leads[lead] = tuple(master.lead_units(t))
-        tasks[cell_text(t.get(S.TASK_ID))] = TaskInfo(
+        tasks[tid] = TaskInfo(
             cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)), t.get(S.DUE), cell_text(t.get(S.TARGET)),
             tuple(steps), F.next_milestone(steps, s.period) if steps else "", leads[lead], master.cancelled(t))
     issued_rows = master.extra.get(S.ISSUED) if issued_rows is None else issued_rows
