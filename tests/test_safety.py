@@ -388,8 +388,12 @@ def test_collect_on_a_full_disk_at_every_size(template, small_disk, capsys, monk
         assert main(["collect", str(inbox), "--master", str(master), *args]) == 0
         capsys.readouterr()
         assert_collected(master, inbox)
-    # Copied meanwhile, the originals use space before the commit: a full disk stops the run before it.
-    assert outcomes == ({0, 2} if early else {0, 2, "归档原件失败"})
+    if early:
+        # Copied meanwhile, the originals mostly use space before the commit, so a full disk stops the run
+        # before it; on a busy machine the copying may still run after it (then the archive fails alone).
+        assert {0, 2} <= outcomes <= {0, 2, "归档原件失败"}
+    else:
+        assert outcomes == {0, 2, "归档原件失败"}
 
 
 def test_split_and_report_on_a_full_disk(template, small_disk, capsys):
