@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import os
-from concurrent.futures import Future
-from contextlib import contextmanager
+from concurrent.futures import Executor, Future, wait
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -60,19 +60,24 @@ def collect(paths: Iterable[Path], master_path: Path, workers: int = 1,
         master = batch.master
         assert master is not None  # load() reads it
         checkpoint("validated")
-        result, plan = plan_collect(batch, read_history(tx.path, master.settings.period), now)
+        history = read_history(tx.path, master.settings.period)
+        result = _sorted_out(batch, history)
         originals = result.accepted + result.already
+        copies = workers > 1 and len(originals) >= EARLY_COPY_MIN_FILES
         try:
-            with _copying_early(originals, tx.path, workers) as early:
+            with (process_pool(1) if copies else nullcontext()) as pool, _copying_early(originals, tx.path, pool) as early:
+                plan = _plan(result, history, now)
                 if plan.history_rows:
                     column = {name: col_number(letter) for name, letter in master.columns.items()}
                     tasks = SheetEdits(formats={column[c]: f for c, f in NUMBER_FORMATS.items() if c in column})
                     for row, values in plan.updates.items():
                         tasks.rows[row] = {column[col]: value for col, value in values.items() if col in column}
                     # A 进展记录 made before 发放版本 existed gets its header cell.
-                    history = SheetEdits(append=plan.history_rows,
-                                         cells={(1, len(S.HISTORY_COLUMNS)): S.HISTORY_COLUMNS[-1]}, segmented=True)
-                    tx.patch({S.TASKS: tasks, S.HISTORY: history})  # its errors say the master is unchanged
+                    history_edits = SheetEdits(append=plan.history_rows,
+                                               cells={(1, len(S.HISTORY_COLUMNS)): S.HISTORY_COLUMNS[-1]},
+                                               segmented=True)
+                    # Its errors say the master is unchanged.
+                    tx.patch({S.TASKS: tasks, S.HISTORY: history_edits})
                     result.backup = tx.backup
                 if originals:
                     result.archived = _archive(originals, tx.path, early)
@@ -98,12 +103,23 @@ def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None
 
     ``history`` holds at least the 进展记录 rows of the current period (rows of other periods
     change nothing: files of another period are never accepted)."""
-    master = batch.master
+    result = _sorted_out(batch, history)
+    return result, _plan(result, history, now)
+
+
+def _sorted_out(batch: Batch, history: list[list[Any]]) -> CollectResult:
+    """The valid submissions, new ones (accepted) apart from those collected before (already)."""
     seen = {cell_text(r[HISTORY_INDEX["文件SHA256"]]) for r in history}
     result = CollectResult(batch)
     for sub in batch.submissions:
         if sub.valid and sub.used:
             (result.already if sub.sha256 in seen else result.accepted).append(sub)
+    return result
+
+
+def _plan(result: CollectResult, history: list[list[Any]], now: dt.datetime | None) -> CollectPlan:
+    """The rows and cells to write for ``result``'s accepted files; the units still missing noted in it."""
+    master = result.batch.master
     now = (now or dt.datetime.now()).replace(microsecond=0)
     plan = CollectPlan([_history_row(sub, a, now) for sub in result.accepted for a in sub.answers])
     touched = {a.task_id for sub in result.accepted for a in sub.answers}
@@ -111,7 +127,7 @@ def plan_collect(batch: Batch, history: list[list[Any]], now: dt.datetime | None
     plan.updates = _tracking_updates(master, history, touched, now)
     reported = reported_units(history, master.settings.period)
     result.missing_units = [u for u in master.units_with_tasks() if u not in reported]
-    return result, plan
+    return plan
 
 
 def reported_units(history: list[list[Any]], period: str) -> set[str]:
@@ -269,24 +285,23 @@ class _EarlyCopies:
 
 
 @contextmanager
-def _copying_early(subs: list[Submission], master_real: Path, workers: int) -> Iterator[_EarlyCopies | None]:
-    """Start copying many originals to temp names in the archive while the master is written (the
-    copies are renamed into place only after it is, by :func:`_archive`). Copies left unpublished (the
-    master could not be written) are removed, after the child process has finished."""
-    if workers <= 1 or len(subs) < EARLY_COPY_MIN_FILES:
+def _copying_early(subs: list[Submission], master_real: Path, pool: Executor | None) -> Iterator[_EarlyCopies | None]:
+    """Start copying the originals to temp names in the archive in ``pool`` while the master is planned
+    and written (the copies are renamed into place only after it is, by :func:`_archive`). Copies left
+    unpublished (the master could not be written) are removed, once the child process has finished."""
+    if pool is None:
         yield None
         return
     archive = _Archive(subs, master_real)
-    with process_pool(1) as pool:
-        early = _EarlyCopies(archive, pool.submit(_copy_to_temps, archive.copies, os.getpid()))
-        try:
-            yield early
-        finally:
-            pool.shutdown(wait=True)
-            if early.temps.exception() is None:
-                unpublished = Staged()
-                unpublished.temps.update(early.temps.result())  # published ones are gone already
-                unpublished.discard()
+    early = _EarlyCopies(archive, pool.submit(_copy_to_temps, archive.copies, os.getpid()))
+    try:
+        yield early
+    finally:
+        wait([early.temps])
+        if early.temps.exception() is None:
+            unpublished = Staged()
+            unpublished.temps.update(early.temps.result())  # published ones are gone already
+            unpublished.discard()
 
 
 def _archive(subs: list[Submission], master_real: Path, early: _EarlyCopies | None = None) -> list[Path]:
