@@ -169,6 +169,22 @@ def test_early_copies_are_removed_when_the_master_cannot_be_written(office, monk
     assert not os.listdir(master.parent / "总台账_归档" / "2026-06")  # the copies made meanwhile are gone
 
 
+def test_history_written_by_a_child_process_is_the_same_master(office, tmp_path, monkeypatch):
+    master, inbox = office
+    alone = tmp_path / "alone.xlsx"
+    shutil.copy(master, alone)
+    now = dt.datetime(2026, 6, 30, 17, 5)
+    collect([inbox], alone, workers=1, now=now)
+    monkeypatch.setattr(collect_module, "HISTORY_ASIDE_MIN_ROWS", 1)
+    monkeypatch.setattr(collect_module, "EARLY_COPY_MIN_FILES", 1)
+    taken = []  # the child's bytes were used
+    take = sheetpatch._Styles.take
+    monkeypatch.setattr(sheetpatch._Styles, "take", lambda self, other: (taken.append(1), take(self, other)))
+    result = collect([inbox], master, workers=2, now=now)
+    assert len(result.accepted) == 4 and len(result.archived) == 4 and taken
+    assert master.read_bytes() == alone.read_bytes()
+
+
 def test_master_open_in_excel_is_refused(office, capsys):
     master, inbox = office
     (master.parent / "~$总台账.xlsx").write_bytes(b"lock")

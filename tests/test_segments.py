@@ -211,6 +211,46 @@ def test_patching_other_sheets_keeps_the_record(history, tmp_path):
     assert _compressed(out) == _compressed(seg)
 
 
+def _task_edits(path: Path, late: bool) -> SheetEdits:
+    """Cells in every task row, as collect sets them; ``late``: a format that only the last row derives."""
+    n = len(CalamineWorkbook.from_path(str(path)).get_sheet_by_name(S.TASKS).to_python())
+    rows = {r: {12: "序时推进", 13: 0.5, 14: dt.datetime(2026, 7, 1, 9, 30)} for r in range(2, n + 1)}
+    if late:
+        rows[n][15] = dt.date(2026, 7, 1)
+    return SheetEdits(rows=rows, formats={13: "0.00%", 14: "yyyy-mm-dd hh:mm"})
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["formats-with-the-first-rows", "a-format-derived-late"])
+def test_a_child_process_writes_the_history_byte_for_byte(master_copy, tmp_path, monkeypatch, late):
+    """With a pool, 进展记录 is written in a child process while 任务分解 is patched: the package is
+    byte for byte what writing them in turn makes, for a sheet rewritten whole and for an append in
+    place (the earlier segments are copied from the file). When the task sheet derives a format after
+    the child started, the child's bytes would number it wrongly: the sheet is written in turn."""
+    from workbook.ooxml import sheetpatch
+    from workbook.procs import process_pool
+
+    if late:
+        monkeypatch.setattr(repack, "CHUNK", 97)  # the task sheet's first rows come in a chunk of their own
+    taken: list[int] = []
+    take = sheetpatch._Styles.take
+    monkeypatch.setattr(sheetpatch._Styles, "take", lambda self, other: (taken.append(1), take(self, other)))
+    src = master_copy
+    with process_pool(1) as pool:
+        for i, period in enumerate(["2026-06", "2026-07"]):
+            edits = {S.TASKS: _task_edits(src, late),
+                     S.HISTORY: SheetEdits(append=_rows(period, 40, seed=i), segmented=True,
+                                           cells={(1, WIDTH): S.HISTORY_COLUMNS[-1]})}
+            apart, in_turn = tmp_path / f"apart{i}.xlsx", tmp_path / f"in-turn{i}.xlsx"
+            patch_workbook(src, apart, edits, pool=pool)
+            patch_workbook(src, in_turn, edits)
+            assert apart.read_bytes() == in_turn.read_bytes()
+            if i == 0:
+                assert bool(taken) is not late and _layout(in_turn) is not None
+            src = in_turn
+    assert len(taken) == (1 if late else 2)  # the second time, the late format exists already
+    assert len(_sheet(src)) == 81
+
+
 def test_openpyxl_reads_the_segmented_sheet(history):
     from openpyxl import load_workbook
 

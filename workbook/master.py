@@ -8,6 +8,7 @@ import hashlib
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -35,6 +36,8 @@ from .ooxml.safe_write import (
 from .ooxml.xlsx_reader import open_book, sheet_rows
 
 if TYPE_CHECKING:  # openpyxl, patching and decompositions are imported where used: reading stays fast
+    from concurrent.futures import Executor
+
     from openpyxl import Workbook
 
     from .ooxml.sheetpatch import SheetEdits
@@ -440,15 +443,18 @@ class MasterTransaction:
             self._sha256, self._settings, self._read = self._master.sha256, self._master.settings, (with_changes, extra)
         return self._master
 
-    def patch(self, edits: dict[str, SheetEdits], prepare: Callable[[Workbook], None] | None = None) -> None:
+    def patch(self, edits: dict[str, SheetEdits], prepare: Callable[[Workbook], None] | None = None,
+              pool: Executor | None = None) -> None:
         """Change only the given cells and rows; every other part of the file is copied byte for byte.
 
         A sheet of :data:`SHEET_LAYOUTS` the master lacks (one made before it existed) is added
         first through openpyxl, and so is whatever ``prepare(workbook)`` does (sheets of its
-        own, e.g. the per-unit sheets): all in the same atomic write.
+        own, e.g. the per-unit sheets): all in the same atomic write. With ``pool``, a long
+        segmented sheet may be written in a child process (see ``sheetpatch.patch_workbook``).
         """
-        from .ooxml.sheetpatch import patch_workbook
+        from .ooxml import sheetpatch
 
+        patch_workbook = sheetpatch.patch_workbook if pool is None else partial(sheetpatch.patch_workbook, pool=pool)
         missing = [n for n in edits if n in SHEET_LAYOUTS and n not in self.sheet_names()]
         if not missing and prepare is None:
             self.write(lambda tmp: patch_workbook(self.path, tmp, edits))

@@ -74,6 +74,17 @@ class Repack:
             left -= len(chunk)
         self._record(info, info.compress_type, info.CRC, info.compress_size, info.file_size, offset, extra)
 
+    def copy_range(self, start: int, end: int) -> None:
+        """Copy bytes ``start``–``end`` of the source as they are (compressed data of an entry being written)."""
+        self._src.seek(start)
+        left = end - start
+        while left:
+            chunk = self._src.read(min(CHUNK, left))
+            if not chunk:
+                raise PatchError("the source is truncated")
+            self._out.write(chunk)
+            left -= len(chunk)
+
     def write(self, info: zipfile.ZipInfo, chunks: Iterable[bytes]) -> None:
         """Write an entry anew from its uncompressed ``chunks`` (deflated as they come)."""
         offset = self.begin(info)

@@ -206,7 +206,7 @@ class SegmentWriter:
     index stays as small as the number of runs of periods.
     """
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO | Pieces) -> None:
         self._out = out
         self._deflate = zlib.compressobj(repack.LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
         self.segments: list[Segment] = []
@@ -238,6 +238,10 @@ class SegmentWriter:
         seg = self.segments[-1]
         seg.crc, seg.size = crc32_combine(seg.crc, segment.crc, segment.size), seg.size + segment.size
         self.crc, self.size = crc32_combine(self.crc, segment.crc, segment.size), self.size + segment.size
+        if isinstance(self._out, Pieces):
+            self._out.copy(start, end)
+            self.csize += end - start
+            return
         src.seek(start)
         left = end - start
         while left > 0:
@@ -262,6 +266,34 @@ class SegmentWriter:
         if data:
             self._out.write(data)
             self.csize += len(data)
+
+
+class Pieces:
+    """A part's compressed bytes as made, with ranges of the source file between them still to copy.
+
+    A child process that appends to a segmented part sends back only what it made: the segments
+    kept as they are stay in the file (a year's history), and the process that writes the
+    package copies them from there. Memory stays flat in the history."""
+
+    def __init__(self) -> None:
+        self.items: list[bytes | tuple[int, int]] = []
+        self._made: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self._made.append(data)
+
+    def copy(self, start: int, end: int) -> None:
+        self._join()
+        self.items.append((start, end))
+
+    def done(self) -> list[bytes | tuple[int, int]]:
+        self._join()
+        return self.items
+
+    def _join(self) -> None:
+        if self._made:
+            self.items.append(b"".join(self._made))
+            self._made = []
 
 
 # ------------------------------------------------------------------ CRC-32 of concatenations
