@@ -19,7 +19,6 @@ from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
-from xml.sax.saxutils import escape
 
 from ..language.text import EXCEL_EPOCH, col_letter, col_number
 from .repack import PatchError, Repack, iter_part
@@ -755,7 +754,8 @@ class _Styles:
         return len(xfs)
 
     def _format_id(self, fmt: str) -> int:
-        code = escape(fmt, {'"': "&quot;"}).encode()
+        # As an attribute (xml.sax.saxutils.escape would import urllib: 15 ms at the start of every command).
+        code = fmt.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").encode()
         m = self._NUMFMTS.search(self.xml)
         existing = self._NUMFMT.findall(m.group(2)) if m else []
         for fid, fcode in existing:
