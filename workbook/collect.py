@@ -262,7 +262,8 @@ def _copy_to_temps(copies: list[tuple[Path, Path]], parent: int | None = None) -
     """Each original copied to a temp file beside its target (target → temp); none left on an error.
 
     In a child process (``parent``: the PID of the collect), it stops as soon as the collect is
-    gone (killed): a rerun may already be clearing the archive folder of temp files."""
+    gone (killed): a rerun may already be clearing the archive folder of temp files. There it also
+    fsyncs them, which the collect would otherwise do after the master is written."""
     staged = Staged()
     try:
         for original, target in copies:
@@ -270,6 +271,8 @@ def _copy_to_temps(copies: list[tuple[Path, Path]], parent: int | None = None) -
                 raise SystemExit(1)
             with writing(target):
                 copy_into(original, staged.temp(target))
+        if parent is not None:
+            staged.sync()
     except BaseException:
         staged.discard()
         raise
@@ -318,7 +321,7 @@ def _archive(subs: list[Submission], master_real: Path, early: _EarlyCopies | No
     with Staged() as staged:
         staged.temps.update(early.temps.result() if early else _copy_to_temps(archive.copies))
         checkpoint("archive-temp")
-        staged.publish(os.stat(master_real), step="archive")
+        staged.publish(os.stat(master_real), step="archive", synced=early is not None)
     return archive.targets
 
 

@@ -259,10 +259,16 @@ class Staged:
         self.temps[final] = tmp
         return tmp
 
-    def publish(self, like: os.stat_result | None = None, step: str = "") -> None:
-        """fsync each temp file, give it its permissions (``like``, else those of the file it replaces)
-        and rename it to its final name; then fsync the folders."""
+    def sync(self) -> None:
+        """fsync every temp file (done by :meth:`publish` unless told they are synced already)."""
         _fsync_all(self.temps)
+
+    def publish(self, like: os.stat_result | None = None, step: str = "", synced: bool = False) -> None:
+        """fsync each temp file (unless ``synced``: the process that wrote them did), give it its
+        permissions (``like``, else those of the file it replaces) and rename it to its final name;
+        then fsync the folders."""
+        if not synced:
+            self.sync()
         folders = set()
         for final, tmp in list(self.temps.items()):
             with writing(final):
