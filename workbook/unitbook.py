@@ -32,6 +32,7 @@ from . import form as F
 from . import schema as S
 from .language.text import col_letter
 from .ooxml.repack import Deflated, deflated, package
+from .ooxml.rowstream import xml_escape
 
 _BASE = {"font_name": "宋体", "font_size": 11, "border": 1, "valign": "top"}
 _INPUT = {**_BASE, "locked": False, "bg_color": "#FFF2CC"}
@@ -220,8 +221,8 @@ def write_unit_workbook(form: F.UnitForm, path: Path, password: str | None = Non
     slots = {_slot_of(name): _ref(*cells) for name, cells in _ranges(book.tasks).items()}
     sst = _Strings()
     generated = {"docProps/core.xml": proto.core.replace(_ISO_SENTINEL, created.strftime("%Y-%m-%dT%H:%M:%SZ"))
-                                                .replace(_TITLE_SENTINEL, _escape(book.title)),
-                 "docProps/app.xml": proto.app.replace(_COMPANY_SENTINEL, _escape(book.company))}
+                                                .replace(_TITLE_SENTINEL, xml_escape(book.title)),
+                 "docProps/app.xml": proto.app.replace(_COMPANY_SENTINEL, xml_escape(book.company))}
     for k, rows in enumerate(book.sheets):
         before, after = proto.sheets[k]
         before = before.replace(_DIMENSION, _ref(*_used(rows)))
@@ -407,13 +408,7 @@ def _si(text: str) -> str:
         text = _SST_CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
     space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
-    return f"<si><t{space}>{_escape(text)}</t></si>"
-
-
-def _escape(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
+    return f"<si><t{space}>{xml_escape(text)}</t></si>"
 
 
 def _utf16_truncate(text: str) -> str:

@@ -83,7 +83,7 @@ def _shared_keys(zf: zipfile.ZipFile, sst: str | None, value: str) -> list[int]:
     passed over undecoded."""
     if not sst:
         return []
-    raw = _xml(value).encode()
+    raw = xml_escape(value).encode()
     return [i for i, si in enumerate(_shared_elements(zf, sst))
             if raw in si or not (si.count(b"<") <= 4 and b"&" not in si and b"_x" not in si)
             if _si_text(si) == value]
@@ -127,7 +127,8 @@ def _rows(zf: zipfile.ZipFile, sst: str | None, formats: NumberFormats, width: i
 
 def _row_start(value: str, keys: list[int]) -> re.Pattern[bytes]:
     """A row element whose first cell is column A holding ``value`` (inline, or a shared string in ``keys``)."""
-    forms = {_xml(value).encode(), "".join(c if c.isascii() else f"&#{ord(c)};" for c in _xml(value)).encode()}
+    escaped = xml_escape(value)
+    forms = {escaped.encode(), "".join(c if c.isascii() else f"&#{ord(c)};" for c in escaped).encode()}
     inline = (rb'\bt="(?:inlineStr|str)"[^>]*>\s*(?:<(?:\w+:)?is>\s*<(?:\w+:)?t\b[^>]*>|<(?:\w+:)?v>)(?:'
               + b"|".join(re.escape(f) for f in forms) + rb")<")
     alternatives = [inline]
@@ -135,10 +136,6 @@ def _row_start(value: str, keys: list[int]) -> re.Pattern[bytes]:
         alternatives.append(rb'\bt="s"[^>]*>\s*<(?:\w+:)?v>(?:' + b"|".join(b"%d" % k for k in keys) + rb")<")
     return re.compile(rb'<(?:\w+:)?row\b[^>]*>\s*<(?:\w+:)?c\b(?=[^>]*?\br="A[0-9])[^>]*?(?:'
                       + b"|".join(alternatives) + b")")
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _matching_rows(chunks: Iterable[bytes], start: re.Pattern[bytes]) -> Iterator[bytes]:
@@ -247,6 +244,13 @@ def _value(cell: tuple[bytes, bytes, int] | None, strings: dict[int, str], forma
 @functools.lru_cache(maxsize=None)
 def _has_time(code: str) -> bool:
     return bool(re.search(r"[hs]|AM/PM|上午", re.sub(r'"[^"]*"|\[[^\]]*\]', "", code), re.I))
+
+
+def xml_escape(text: str, quote: bool = False) -> str:
+    """``text`` as XML character data (``quote``: for a double-quoted attribute as well)."""
+    if "&" in text or "<" in text or ">" in text:  # mostly not: the replaces are skipped
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;") if quote else text
 
 
 def xml_text(raw: bytes) -> str:

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Iterable, Iterator
 
 from ..language.text import EXCEL_EPOCH, col_letter, col_number
 from .repack import PatchError, Repack, iter_part
-from .rowstream import shared_strings_at, xml_text
+from .rowstream import shared_strings_at, xml_escape, xml_text
 from .segments import Layout, Pieces, SegmentError, SegmentWriter, carried, data_offset, inflate, read_layout
 from .sheetxml import scan_book
 
@@ -699,9 +699,7 @@ def _xml_text(text: str) -> str:
         text = _ESCAPED.sub(r"_x005F_\1_", text)  # Excel reads _xHHHH_ as an escape
     if not text.isprintable():
         text = _CONTROL.sub("", text)
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
+    return xml_escape(text)
 
 
 class _Styles:
@@ -754,8 +752,7 @@ class _Styles:
         return len(xfs)
 
     def _format_id(self, fmt: str) -> int:
-        # As an attribute (xml.sax.saxutils.escape would import urllib: 15 ms at the start of every command).
-        code = fmt.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").encode()
+        code = xml_escape(fmt, quote=True).encode()
         m = self._NUMFMTS.search(self.xml)
         existing = self._NUMFMT.findall(m.group(2)) if m else []
         for fid, fcode in existing:
