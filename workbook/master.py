@@ -366,31 +366,6 @@ def add_sheet(wb: Workbook, name: str, rows: list[list[Any]] = ()) -> Any:
     return ws
 
 
-def light_fills(ws: Any, ref: str) -> None:
-    """Conditional formats that colour 红/黄/绿 cells, so scripts only write the words."""
-    from openpyxl.formatting.rule import CellIsRule
-
-    from .ooxml.styles import LIGHT_FILLS
-
-    for word, fill in LIGHT_FILLS.items():
-        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))
-
-
-def _master_validations(ws: Any, settings: Settings, last: int) -> None:
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    status_col = col_letter(S.TASK_COLUMNS.index(S.STATUS) + 1)
-    progress_col = col_letter(S.TASK_COLUMNS.index(S.PROGRESS) + 1)
-    # The office may also cancel a task here (已撤销); units choose only from 状态词表.
-    dv = DataValidation(type="list", formula1='"' + ",".join((*settings.statuses, S.STATUS_CANCELLED)) + '"',
-                        allow_blank=True)
-    dv.add(f"{status_col}2:{status_col}{last}")
-    ws.add_data_validation(dv)
-    dv = DataValidation(type="whole", operator="between", formula1="0", formula2="100", allow_blank=True)
-    dv.add(f"{progress_col}2:{progress_col}{last}")
-    ws.add_data_validation(dv)
-
-
 def write_new_master(master: Master, path: Path, force: bool = False, wait: float = DEFAULT_WAIT) -> None:
     """Write a freshly built master; an existing one is replaced only with ``force`` (after a backup,
     keeping its permissions); a new file follows the umask."""

@@ -22,6 +22,7 @@ from .language.text import cell_text, wrapped_lines
 from .master import Master, master_protected, read_master
 from .metrics import GREEN, ORIGINAL_DEADLINE, RED, YELLOW, Metrics, compute
 from .ooxml.safe_write import write_output
+from .ooxml.tables import LIGHT_COLORS
 
 OVERVIEW, BY_LEADER, BY_UNIT, OVERDUE, DUE_SOON, INDICATORS, MISSING = (
     "总体情况", "按分管领导", "按牵头单位", "逾期任务", "临期任务", "指标完成情况", "未报送单位")
@@ -307,7 +308,7 @@ def _charts(wb: Any, sheets: dict[str, Any], tables: dict[str, Table]) -> None:
     first = next(i for i, r in enumerate(overview.rows) if r[0] == "红灯") + 3
     lights.add_series({"name": "红黄绿灯", "categories": [OVERVIEW, first, 0, first + 2, 0],
                        "values": [OVERVIEW, first, 1, first + 2, 1], "data_labels": {"value": True},
-                       "points": [{"fill": {"color": c}} for c in ("#F8696B", "#FFEB84", "#63BE7B")]})
+                       "points": [{"fill": {"color": LIGHT_COLORS[w]}} for w in (RED, YELLOW, GREEN)]})
     lights.set_title({"name": "红黄绿灯分布"})
     lights.set_legend({"none": True})
     lights.set_size({"width": 400, "height": 300})

@@ -376,12 +376,6 @@ def _content_update(content: list[list[Any]], forms: list[F.UnitForm], period: s
     return SheetUpdate(append=new)
 
 
-def record_issued_in_file(master_path: Path, forms: list[F.UnitForm], files: dict[str, Path],
-                          new_period: str | None = None, wait: float = DEFAULT_WAIT) -> None:
-    with master_transaction(master_path, wait, command="split") as tx:
-        record_issued_in_master(tx, forms, files, new_period)
-
-
 def _period_settings(period: str) -> dict[str, Any]:
     """The 设置 values that move with the reporting period."""
     from .master import period_end

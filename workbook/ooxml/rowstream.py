@@ -208,15 +208,6 @@ def _column(letters: bytes) -> int:
     return n
 
 
-def _is(cell: tuple[bytes, bytes, int], value: str, keys: set[int]) -> bool:
-    kind, raw, _ = cell
-    if kind == b"s":
-        return raw.isdigit() and int(raw) in keys
-    if kind in (b"inlineStr", b"str"):
-        return xml_text(raw) == value
-    return False
-
-
 def _value(cell: tuple[bytes, bytes, int] | None, strings: dict[int, str], formats: NumberFormats) -> Any:
     """A cell's value as python-calamine would give it ('' for an empty cell)."""
     if cell is None:

@@ -22,11 +22,6 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 DATE_FORMAT = "yyyy-mm-dd"
-LIGHT_FILLS = {
-    "红": PatternFill("solid", fgColor="F8696B"),
-    "黄": PatternFill("solid", fgColor="FFEB84"),
-    "绿": PatternFill("solid", fgColor="63BE7B"),
-}
 
 
 def set_value(cell: Cell, value: Any) -> None:
