@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 _POLL_SECONDS = 0.5
 # At most this many worker processes by default: past 4, validation's checks in the parent process set
@@ -36,14 +36,9 @@ def default_workers() -> int:
     return max(1, min(MAX_DEFAULT_WORKERS, cpus))
 
 
-def process_pool(workers: int, setup: Callable[..., None] | None = None,
-                 args: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
-    """A pool whose workers end with this process; ``setup(*args)`` runs once in each worker.
-
-    What every task needs (validation's master context) goes through ``setup`` once per
-    worker, not with every task: sent with each chunk, it cost more than the work itself.
-    """
-    return _Pool(workers, initializer=_start_worker, initargs=(os.getpid(), setup, args))
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers end with this process."""
+    return _Pool(workers, initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
 class _Pool(ProcessPoolExecutor):
@@ -60,12 +55,6 @@ class _Pool(ProcessPoolExecutor):
             return super().__exit__(*exc)
         finally:
             gc.unfreeze()
-
-
-def _start_worker(parent: int, setup: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
-    _die_with_parent(parent)
-    if setup is not None:
-        setup(*args)
 
 
 def _die_with_parent(parent: int) -> None:
