@@ -3,19 +3,25 @@
 Run:  python benchmarks/scale.py                 (N = 100, 300, 1,000 units × 20 tasks)
       python benchmarks/scale.py --big           (adds N = 3,000)
       python benchmarks/scale.py --units 300     (one size; repeat --units for several)
+      python benchmarks/scale.py --repeat 5      (runs of each timed command; the median is shown)
 
 For each N the script writes a published-style decomposition (tab-separated, the Hohhot layout: leader
 sections with declared counts) and runs what an office runs, as a user does (the ``duban`` command,
 default flags): import, split, validate, collect, report, then a second and a third period collected
 on top of the first. Units fill their workbooks between the steps (not timed). Each step is measured
-in a child process (wall time, CPU time, peak RSS) and set against a bare baseline measured in the
-same run:
+in a child process (wall time, CPU time, peak RSS), ``--repeat`` times (3) from the same starting
+state (the master, its backups and archive restored, outputs removed), and the median of each measure
+is shown: on a shared 2-core machine one run's wall time varies by 10–15%. Every step is set against a
+bare baseline measured the same way in the same run:
 
     import   openpyxl writing the same task cells (what any master writer must do)
     split    python-calamine reading the master + XlsxWriter writing the same cells per unit
     validate python-calamine reading every sheet of every submitted file
     collect  the same bare read (collect validates, then merges)
     report   python-calamine reading every sheet of the master
+
+Validation is measured cold, as the first ``duban validate`` after a split runs: each run gets an empty
+cache directory (``DUBAN_CACHE_DIR``), so no context kept from an earlier run is used.
 
 Goals (issue 18), at 1,000 units: import < 5 s; split ≤ 1.3×; validate ≤ 2× (wall); collect ≤ 4×
 and ≤ 200 MiB, flat as history grows (periods 2 and 3 ≤ 1.15× period 1); report ≤ 10×; growth from
@@ -31,6 +37,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +51,7 @@ TASKS_PER_UNIT = 20
 LEADERS = 10
 DEADLINES = ["3月底", "6月底", "9月30日前", "10月底", "12月底", "年底前", "上半年", "三季度末"]
 PERIODS = ["2026-06", "2026-07", "2026-08"]
+REPEAT = 3  # runs of each timed command (--repeat)
 
 
 @dataclass
@@ -79,16 +87,61 @@ def write_source(path: Path, units: int) -> None:
 
 
 def run(args: list[str], cwd: Path) -> Run:
-    """One command in a child process: wall time, CPU (user + system, children included), peak RSS."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
+    """One command, ``REPEAT`` times from the state it found in ``cwd``: the median wall time, CPU time
+    (user + system, children included) and peak RSS. What a run changes there is undone before the
+    next one (see :class:`_State`); the last run's outcome is kept."""
+    runs = []
+    with _State(cwd) as state:
+        for i in range(REPEAT):
+            if i:
+                state.restore()
+            runs.append(_run_once(args, cwd))
+    return Run(*(statistics.median(getattr(r, f) for r in runs) for f in ("wall", "cpu", "rss_mib")))
+
+
+def _run_once(args: list[str], cwd: Path) -> Run:
+    with tempfile.TemporaryDirectory(prefix="duban-cache-") as cache:  # cold: see the module's docstring
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env={**os.environ, "DUBAN_CACHE_DIR": cache})
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):  # 1 = findings with errors, still a finished run
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err.strip()[-500:]}")
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+class _State:
+    """A scenario folder as a command found it. :meth:`restore` removes what a run added at its top
+    level (outputs; the master's backup and archive folders when they are new) and puts back what it
+    may have changed (the master, and those folders when they were there)."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.before = set(cwd.iterdir())
+        self.changing = [cwd / n for n in ("总台账.xlsx", "总台账_备份", "总台账_归档") if (cwd / n).exists()]
+        self.saved = Path(tempfile.mkdtemp(prefix="duban-state-", dir=cwd.parent))
+
+    def __enter__(self) -> _State:
+        if REPEAT > 1:
+            for path in self.changing:
+                _copy(path, self.saved / path.name)
+        return self
+
+    def restore(self) -> None:
+        for path in (set(self.cwd.iterdir()) - self.before) | set(self.changing):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        for path in self.changing:
+            _copy(self.saved / path.name, path)
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.saved)
+
+
+def _copy(source: Path, target: Path) -> None:
+    (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
 
 
 def duban(*args: str | Path, cwd: Path) -> Run:
@@ -212,13 +265,16 @@ GOALS = {"import": "< 5 s", "split": "≤ 1.3×", "split, --workers 1 (cpu)": "�
 
 
 def main() -> None:
+    global REPEAT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--units", type=int, action="append", help="units (20 tasks each); repeatable")
     parser.add_argument("--big", action="store_true", help="also 3,000 units")
+    parser.add_argument("--repeat", type=int, default=REPEAT, help=f"runs of each timed command (default {REPEAT})")
     args = parser.parse_args()
+    REPEAT = max(1, args.repeat)
     sizes = args.units or ([100, 300, 1000] + ([3000] if args.big else []))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
+          f"{platform.system()} {platform.release()}; median of {REPEAT} runs")
     # Byte-compile duban as pip does when it installs a package: with PYTHONDONTWRITEBYTECODE set (or an
     # editable install), every command would otherwise compile its modules again (~40 ms a run).
     import workbook
@@ -235,7 +291,7 @@ def main() -> None:
 
 def _ratio(step: str, run: Run, baseline: Run | None, first_collect: Run | None) -> str:
     if step.startswith("collect, period") and not step.endswith("1") and first_collect:
-        return f"{run.wall / first_collect.wall:.2f}× p1"
+        return f"{run.wall / first_collect.wall:.2f}× p1 (cpu {run.cpu / first_collect.cpu:.2f}×)"
     if baseline is None:
         return ""
     if "(cpu)" in step:
