@@ -116,3 +116,46 @@ def test_cells_set_in_existing_missing_and_later_rows(tmp_path, chunk):
     patch_workbook(path, out, {"表": SheetEdits(cells=edits)})
     assert _sheet(out, "表") == [["a", "b", "c", ""], ["1", "二", "3", ""], ["新", "", "", ""],
                                  ["4", "5", "6", 9.0], ["后", "", "", ""]]
+
+
+def _sst_book(path, strings: list[bytes], prefix: str = "") -> None:
+    """A zip holding only a shared strings part with the given ``<si>`` elements as written."""
+    p = f"{prefix}:" if prefix else ""
+    ns = f'xmlns{":" + prefix if prefix else ""}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    body = b"".join(s.replace(b"<si", f"<{p}si".encode()).replace(b"</si", f"</{p}si".encode())
+                    .replace(b"<t", f"<{p}t".encode()).replace(b"</t", f"</{p}t".encode())
+                    .replace(b"<r>", f"<{p}r>".encode()).replace(b"</r>", f"</{p}r>".encode()) for s in strings)
+    xml = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<' + f"{p}sst {ns}".encode() + b">" + body + \
+        f"</{p}sst>".encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/sharedStrings.xml", xml)
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_shared_strings_showing_a_value_however_written(tmp_path, chunk, prefix):
+    """Shared strings as office programs write them: one run, runs split where the font changes
+    (LibreOffice), character references, _xHHHH_ escapes, phonetic runs, empty strings, long JSON
+    full of &quot;. Only those whose text is the value count, and every index stays in place."""
+    from workbook.ooxml.rowstream import _shared_keys
+
+    run = b'<r><rPr><sz val="11"/><rFont val="Noto Sans CJK SC"/></rPr><t xml:space="preserve">%s</t></r>'
+    strings = [
+        b"<si><t>2026-07</t></si>",  # 0: plain
+        b"<si><t>2026-07 </t></si>",
+        b"<si>" + run % b"2026" + run % b"-07" + b"</si>",  # 2: split into runs
+        b"<si><t>&#50;026-07</t></si>",  # 3: a character reference
+        b"<si/>",
+        b"<si><t>_x0032_026-07</t></si>",  # 5: an OOXML escape
+        b'<si><t>2026-07</t><rPh sb="0" eb="1"><t>x</t></rPh></si>',  # 6: a phonetic run
+        b"<si><t>" + b"&quot;2026-07&quot;" * 2000 + b"</t></si>",
+        b"<si>" + run % b"2026-0" + run % b"8" + b"</si>",
+        b"<si><t/></si>",
+        b'<si foo="1"/>',
+        b"<si><t>2026-07</t></si>",  # 11
+        b"<si/>",
+    ]
+    path = tmp_path / "sst.xlsx"
+    _sst_book(path, strings, prefix)
+    with zipfile.ZipFile(path) as zf:
+        assert _shared_keys(zf, "xl/sharedStrings.xml", "2026-07") == [0, 2, 3, 5, 6, 11]
+        assert _shared_keys(zf, "xl/sharedStrings.xml", '"2026-07"' * 2000) == [7]

@@ -16,6 +16,7 @@ anything either: regular expressions over bytes.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import zipfile
 from pathlib import Path
@@ -28,6 +29,7 @@ from .sheetxml import scan_book
 
 _ROW_END = re.compile(rb"</(?:\w+:)?row>|<(?:\w+:)?row\b[^>]*/>")
 _SI = re.compile(rb"<(?:\w+:)?si\b[^>]*?(?:/>|>.*?</(?:\w+:)?si>)", re.S)
+_PLAIN_SST = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<sst[\s>]")  # an unprefixed root
 # One cell: its column letters, style and type (attributes in any order), then its value (<v>, after
 # an optional formula) or its inline string (<is>), found in one C-speed match per cell.
 _CELL = re.compile(
@@ -36,7 +38,7 @@ _CELL = re.compile(
     rb'(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>|<(?:\w+:)?is>(.*?)</(?:\w+:)?is>)?.*?</(?:\w+:)?c>)', re.S)
 _END = re.compile(rb"</(?:\w+:)?sheetData>")
 _T_TEXT = re.compile(rb"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", re.S)
-_T = re.compile(rb"<(?:\w+:)?t\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?t>)", re.S)
+_T = re.compile(rb"<(?:\w+:)?t\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?t>)")  # text holds no "<"
 _PHONETIC = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9A-Fa-f]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
@@ -78,15 +80,28 @@ def rows_matching(path: Path, sheet: str, value: str, width: int) -> list[list[A
 def _shared_keys(zf: zipfile.ZipFile, sst: str | None, value: str) -> list[int]:
     """The indices of the shared strings that show ``value``.
 
-    A master's shared strings hold every task's text (tens of thousands): a string that is one
-    plain run without escapes shows its bytes as they are, so one without ``value``'s bytes is
-    passed over undecoded."""
+    A master's shared strings hold every task's text (tens of thousands), and once a spreadsheet
+    program saved it, every history row's and every issued form's JSON (full of ``&quot;``) too:
+    a string is decoded only when it holds escapes (see :func:`_shows`)."""
     if not sst:
         return []
     raw = xml_escape(value).encode()
-    return [i for i, si in enumerate(_shared_elements(zf, sst))
-            if raw in si or not (si.count(b"<") <= 4 and b"&" not in si and b"_x" not in si)
-            if _si_text(si) == value]
+    # No character is written in more than 10 bytes (&#1114111; &#x10FFFF; _x005F_ is 7).
+    limit = 10 * len(value)
+    return [i for i, si in enumerate(_shared_elements(zf, sst)) if _shows(si, value, raw, limit)]
+
+
+def _shows(si: bytes, value: str, raw: bytes, limit: int) -> bool:
+    """Whether the ``<si>`` element shows ``value`` (``raw``: its bytes as XML text, ``limit``: the
+    most bytes it takes however escaped). Without escapes or phonetic runs, a string's text is its
+    runs' bytes joined (LibreOffice splits text into runs wherever the font changes)."""
+    if b"rPh" in si:
+        return _si_text(si) == value
+    if b"&" in si or b"_x" in si:
+        return sum(map(len, _T.findall(si))) <= limit and _si_text(si) == value
+    if si.count(b"<") <= 4:  # <si><t>…</t></si>: one run, whose bytes are the text
+        return raw in si and _T.findall(si) == [raw]
+    return b"".join(_T.findall(si)) == raw
 
 
 def shared_strings_at(zf: zipfile.ZipFile, name: str | None, wanted: Iterable[int]) -> dict[int, str]:
@@ -172,9 +187,29 @@ def _elements(chunks: Iterable[bytes], pattern: re.Pattern[bytes]) -> Iterator[b
 
 
 def _shared_elements(zf: zipfile.ZipFile, name: str | None) -> Iterator[bytes]:
-    """The ``<si>`` elements of the shared strings part, undecoded."""
-    if name:
-        yield from _elements(iter_part(zf, zf.getinfo(name)), _SI)
+    """The ``<si>`` elements of the shared strings part, undecoded, in order.
+
+    A master a spreadsheet program saved holds tens of thousands: they are cut at ``</si>`` (one C
+    call per chunk) where the part writes them without a prefix, as every office program does; a
+    piece that does not start with a plain ``<si>`` (an empty ``<si/>`` before it), and a prefixed
+    part, go through the element pattern. (Empty strings after the last one are not needed: an
+    index past the end shows "" too.)"""
+    if not name:
+        return
+    chunks = iter_part(zf, zf.getinfo(name))
+    first = next(chunks, b"")
+    if not _PLAIN_SST.match(first):
+        yield from _elements(itertools.chain([first], chunks), _SI)
+        return
+    buf = b""
+    for chunk in itertools.chain([first], chunks):
+        *pieces, buf = (buf + chunk).split(b"</si>")
+        for piece in pieces:
+            start = piece.find(b"<si")
+            if start >= 0 and piece[start + 3:start + 4] == b">":  # <si>…</si>: nothing else can be inside
+                yield piece[start:] + b"</si>"
+            else:
+                yield from _elements([piece + b"</si>"], _SI)
 
 
 def _si_text(si: bytes) -> str:
