@@ -112,6 +112,7 @@ def _book_index(workbook: bytes, rels: bytes) -> tuple[dict[str, str], dict[str,
 
 
 _FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<(?:\w+:)?f\b')
+_HIDDEN = re.compile(rb'hidden="(?:1|true)"')
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*?\bhidden="(?:1|true)")[^>]*?\br="([0-9]{1,7})"')
 _HIDDEN_ROW2 = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"[^>]*?\bhidden="(?:1|true)"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z0-9:]{2,20})"')
@@ -126,9 +127,9 @@ def scan_sheet(xml: bytes, styles: frozenset[int] = frozenset()) -> SheetScan:
     """
     scan = SheetScan()
     # Substring tests (C speed) skip the patterns for what most sheets do not have.
-    if _F_NAME.search(xml) or _PREFIXED_F_NAME.search(xml):
+    if _F_NAME.search(xml):
         scan.formulas = {m.decode() for m in _FORMULA.findall(xml)}
-    if b"hidden=" in xml:
+    if _HIDDEN.search(xml):  # (Calc writes hidden="false" on every row and column)
         scan.hidden_rows = {int(r) for r in _HIDDEN_ROW.findall(xml)} | {int(r) for r in _HIDDEN_ROW2.findall(xml)}
     first = xml.find(b"mergeCell")
     if first >= 0:
@@ -140,11 +141,12 @@ def scan_sheet(xml: bytes, styles: frozenset[int] = frozenset()) -> SheetScan:
     return scan
 
 
-# An element named f, unprefixed or prefixed: every sheet of an issued form has <formula1> (its data
-# validations), which a plain substring test would take for a formula. Two patterns with a literal
-# start each: a search runs in C, where one pattern starting with a class of characters is slower.
-_F_NAME = re.compile(rb"<f(?!\w)")
-_PREFIXED_F_NAME = re.compile(rb":f(?!\w)")
+# An element named f, unprefixed or prefixed (<f>, <x:f>): every sheet of an issued form has <formula1>
+# (its data validations), which a plain substring test would take for a formula. One search from the
+# "f", rarer in sheet XML than "<" or ":", looking back at the byte before it: a literal start keeps
+# the search in C, and this one pass costs less than one search for "<f" (a class of characters first
+# would cost several times more).
+_F_NAME = re.compile(rb"f(?!\w)(?<=[<:]f)")
 
 
 def styled_cells(xml: bytes, styles: frozenset[int]) -> dict[str, int]:
@@ -154,12 +156,18 @@ def styled_cells(xml: bytes, styles: frozenset[int]) -> dict[str, int]:
     pattern with a literal start finds fast; when the count of those styles
     says some cell was written otherwise, a slower pattern takes any order.
     """
-    ids = b"|".join(b"%d" % s for s in sorted(styles))  # re caches the pattern: one program, one set of styles
-    found = re.findall(rb'r="([A-Z]{1,3}[0-9]{1,7})" s="(' + ids + rb')"', xml)
-    if len(found) != len(re.findall(rb' s="(?:' + ids + rb')"', xml)):  # one pass, not one count per style
-        found = [(m.group(2), m.group(1)) for m in re.finditer(
-            rb'<(?:\w+:)?c\b(?=[^>]*?\ss="(' + ids + rb')")[^>]*?\sr="([A-Z]{1,3}[0-9]{1,7})"', xml)]
+    after_ref, styled, any_order = _style_patterns(styles)
+    found = after_ref.findall(xml)
+    if len(found) != len(styled.findall(xml)):  # one pass, not one count per style
+        found = [(m.group(2), m.group(1)) for m in any_order.finditer(xml)]
     return {ref.decode(): int(style) for ref, style in found}
+
+
+@lru_cache(maxsize=32)  # one program, one set of styles: the patterns are made once per batch
+def _style_patterns(styles: frozenset[int]) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    ids = b"|".join(b"%d" % s for s in sorted(styles))
+    return (re.compile(rb'r="([A-Z]{1,3}[0-9]{1,7})" s="(' + ids + rb')"'), re.compile(rb' s="(?:' + ids + rb')"'),
+            re.compile(rb'<(?:\w+:)?c\b(?=[^>]*?\ss="(' + ids + rb')")[^>]*?\sr="([A-Z]{1,3}[0-9]{1,7})"'))
 
 
 _ROW_OR_CELL = re.compile(rb"<((?:\w+:)?(?:row|c))(?=[\s/>])([^>]*)>")
