@@ -27,6 +27,7 @@ the way another program writes them. The facts come from the OOXML standard
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import shutil
 import zipfile
@@ -38,6 +39,7 @@ import zipcraft
 from workbook import form as F
 from workbook.filling import fill_unit_file
 from workbook.master import read_master
+from workbook.ooxml import sheetxml, zipguard
 from workbook.ooxml.sheetxml import scan_sheet
 from workbook.ooxml.zipguard import bounded_sheet, sheet_extent
 from workbook.split import split_master
@@ -344,6 +346,38 @@ def test_cell_text_that_looks_like_a_prefixed_tag_keeps_the_count():
     assert bounded_sheet(_sheet(text + bomb))[1] == "超过 5000 行"
     xml = _sheet(text)
     assert bounded_sheet(xml) == (xml, "")  # plain references: nothing to rewrite
+
+
+def _counted_name_by_name(xml: bytes) -> tuple[bytes, bool]:
+    """What zipguard._counted answers, asked of each name on its own (the general way)."""
+    maybe_prefixed = zipguard._PREFIXED_END.search(xml) is not None
+    many_rows, plain_rows = zipguard._too_many(xml, b"row", zipguard.MAX_ROWS, maybe_prefixed)
+    if many_rows:
+        return b"row", plain_rows
+    many_cells, plain_cells = zipguard._too_many(xml, b"c", zipguard.MAX_CELLS, maybe_prefixed)
+    return b"c" if many_cells else b"", plain_rows and plain_cells
+
+
+@pytest.mark.parametrize("rows, cells, tail", [
+    (4999, 1, b""), (5000, 1, b""), (5001, 1, b""), (5001, 0, b""), (2, 150_001, b""), (3, 100_001, b""),
+    (5001, 1, b'<row><c r="A1"/></row>'), (5001, 1, b'<x:row r="9"/>'), (2, 150_001, b"<c/>"), (10, 3, b":c>"),
+])
+def test_the_usual_sheet_is_counted_as_each_name_on_its_own(rows, cells, tail):
+    """The short way (every tag with a plain r: one search and a count of the literal) gives the general answer."""
+    body = b"".join(b'<row r="%d">' % r + b'<c r="A%d"/>' % r * cells + b"</row>" for r in range(1, rows + 1))
+    xml = _sheet(body + tail)
+    assert zipguard._counted(xml) == _counted_name_by_name(xml)
+
+
+def test_far_references_and_formulas_are_found_as_the_plain_patterns_find_them():
+    """The faster spellings of two searches match the same strings as the plain ones they replace."""
+    rng = random.Random(18)
+    far = re.compile(rb'r="(?:[A-Z]{0,3}[0-9]{4}|[A-Z]{3}|[C-Z][A-Z]|B[I-Z])')
+    formula = (re.compile(rb"<f(?!\w)"), re.compile(rb":f(?!\w)"))
+    for _ in range(50_000):
+        text = bytes(rng.choice(b'ABHIZ019"r=<:fx ') for _ in range(rng.randint(0, 12)))
+        assert bool(zipguard._FAR.search(b'r="' + text)) == bool(far.search(b'r="' + text)), text
+        assert bool(sheetxml._F_NAME.search(text)) == any(p.search(text) for p in formula), text
 
 
 def test_scans_tell_formulas_and_merges_from_what_only_looks_like_them():
