@@ -119,3 +119,26 @@ def test_only_the_newest_contexts_are_kept(office, private, tmp_path):
     assert len(entries(private)) == cache.KEEP
     assert validate_paths([office[1]], masters[-1]).master is None
     assert validate_paths([office[1]], masters[0]).master is not None
+
+
+def test_a_master_read_for_validation_keeps_each_task_column_it_needs_as_the_full_read_has_it(sample_master_file):
+    from workbook import schema as S
+    from workbook.master import master_from_rows
+    from workbook.ooxml.xlsx_reader import open_book, sheet_rows
+    from workbook.validate import CONTEXT_COLUMNS
+
+    book = open_book(sample_master_file)
+    sheets = {n: sheet_rows(book, n) for n in book.sheet_names}
+    rows = sheets[S.TASKS]
+    lead = rows[0].index(S.LEAD)
+    # A second 牵头单位 column (the last one counts), a row cut short before it, a blank row.
+    sheets[S.TASKS] = [rows[0] + [S.LEAD]] + [r + [f"另{i}"] for i, r in enumerate(rows[1:])] \
+        + [rows[1][:lead], [""] * len(rows[0])]
+    full = master_from_rows(sheets, "x")
+    part = master_from_rows(sheets, "x", CONTEXT_COLUMNS)
+    assert [list(t) for t in part.tasks[:-1]] == [[c for c in t if c in CONTEXT_COLUMNS + ("_row",)]
+                                                  for t in full.tasks[:-1]]
+    assert [{c: t.get(c) for c in CONTEXT_COLUMNS} for t in part.tasks] == \
+           [{c: t.get(c) for c in CONTEXT_COLUMNS} for t in full.tasks]
+    assert part.tasks[-1][S.LEAD] is None and full.tasks[-1].get(S.LEAD) is None and len(part.tasks) == len(rows)
+    assert context_from_master(part) == context_from_master(full)

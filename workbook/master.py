@@ -528,14 +528,16 @@ def update_master(path: Path, edit: Callable[[Master], dict[str, SheetEdits] | N
 # ---------------------------------------------------------------- reading
 
 
-def read_master(path: Path, with_changes: bool = True, extra: tuple[str, ...] = ()) -> Master:
+def read_master(path: Path, with_changes: bool = True, extra: tuple[str, ...] = (),
+                task_columns: tuple[str, ...] | None = None) -> Master:
     """Read a master with calamine (values only). Structural problems become findings.
 
     A missing 任务分解 sheet or 设置 value that makes the master unusable raises
     :class:`DubanError`; anything else is left for :func:`workbook.checks.check_master`.
     Validation reads neither 台账状态 nor 调整记录 (``with_changes=False``: a year's record
     of the decomposition is as large as the decomposition) but the sheets in ``extra``
-    (发放记录, 发放内容) as rows, from the same read of the file.
+    (发放记录, 发放内容) as rows, from the same read of the file. With ``task_columns``, each task
+    holds only those columns (validation needs 7 of the 22; see :func:`master_from_rows`).
     """
     path = Path(path)
     if not path.is_file():
@@ -543,7 +545,8 @@ def read_master(path: Path, with_changes: bool = True, extra: tuple[str, ...] = 
     digest = sha256_file(path)
     book = open_book(path)
     wanted = (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS, S.MILESTONES) + ((S.STATE, S.CHANGES) if with_changes else ())
-    master = master_from_rows({n: sheet_rows(book, n) for n in wanted if n in book.sheet_names}, path.name)
+    master = master_from_rows({n: sheet_rows(book, n) for n in wanted if n in book.sheet_names}, path.name,
+                              task_columns)
     master.path, master.sha256 = path, digest
     master.extra = {n: sheet_rows(book, n) if n in book.sheet_names else [] for n in extra}
     return master
@@ -556,8 +559,12 @@ def read_settings(path: Path) -> Settings:
     return _read_settings(read_sheet_rows(path, S.SETTINGS), Path(path).name)
 
 
-def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "") -> Master:
-    """A master from the values of its sheets (a file read by calamine, or an open Excel book)."""
+def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "",
+                     task_columns: tuple[str, ...] | None = None) -> Master:
+    """A master from the values of its sheets (a file read by calamine, or an open Excel book).
+
+    With ``task_columns``, each task holds only those of its columns: a master read for one purpose
+    (validation) that needs a few, not a dict of every column for each of 20,000 tasks."""
     report = Report()
     for sheet in (S.TASKS, S.LEADERS, S.UNITS, S.SETTINGS):
         if sheet not in sheets:
@@ -565,7 +572,8 @@ def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "") -> Mast
                 raise DubanError(f"{name} 不是 duban 台账：缺少“{sheet}”工作表")
             report.add("sheet-missing", f"台账缺少“{sheet}”工作表", "error", file=name, sheet=sheet)
     settings = _read_settings(sheets[S.SETTINGS], name)
-    tasks, columns = _read_table(sheets[S.TASKS], S.TASKS, name, report, required=S.TASK_COLUMNS[:10])
+    tasks, columns = _read_table(sheets[S.TASKS], S.TASKS, name, report, required=S.TASK_COLUMNS[:10],
+                                 only=task_columns)
     for t in tasks:
         if t.get(S.DUE) is not None:
             t[S.DUE] = to_date(t[S.DUE]) or t[S.DUE]
@@ -590,8 +598,8 @@ def master_from_rows(sheets: dict[str, list[list[Any]]], name: str = "") -> Mast
                   read_report=report, milestones=milestones, state=state, changes=changes, sheet_names=tuple(sheets))
 
 
-def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,
-                required: list[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report, required: list[str],
+                only: tuple[str, ...] | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
     if not rows:
         for col in required:
             report.add("column-missing", f"“{sheet}”表缺少“{col}”列", "error", file=file, sheet=sheet, cell="A1")
@@ -601,11 +609,18 @@ def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report,
     for col in required:
         if col not in columns:
             report.add("column-missing", f"“{sheet}”表缺少“{col}”列", "error", file=file, sheet=sheet, cell="A1")
+    # Of several columns with one header, the last one's cell is kept, as in a dict of every column.
+    picked = [(i, h) for i, h in enumerate(header) if h in only] if only is not None else []
+    width = len(header)
     out = []
     for r, values in enumerate(rows[1:], start=2):
         if all(is_blank(v) for v in values):
             continue
-        item = {h: (v if v != "" else None) for h, v in zip(header, values) if h}
+        if only is None:
+            item = {h: (v if v != "" else None) for h, v in zip(header, values) if h}
+        else:  # a cell the row is too short to hold reads as empty (None), as .get() would read it
+            cells = values if len(values) >= width else list(values) + [""] * (width - len(values))
+            item = {h: (v if v != "" else None) for i, h in picked for v in (cells[i],)}
         item["_row"] = r
         out.append(item)
     return out, columns

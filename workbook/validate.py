@@ -96,6 +96,10 @@ class Context:
         return None
 
 
+# The task columns context_from_master reads (Master.lead_units and .cancelled read 牵头单位, 完成状态).
+CONTEXT_COLUMNS = (S.TASK_ID, S.TEXT, S.DEADLINE_TEXT, S.DUE, S.TARGET, S.LEAD, S.STATUS)
+
+
 def context_from_master(master: Master, issued_rows: list[list[Any]] | None = None,
                         content_rows: list[list[Any]] | None = None) -> Context:
     """The validation context; 发放记录 and 发放内容 rows come from the master file unless given."""
@@ -907,7 +911,9 @@ def mark_superseded(subs: list[Submission]) -> None:
 @dataclass
 class Batch:
     submissions: list[Submission]
-    master: Master | None  # None: validated against the master's context kept from an earlier run
+    # None: validated against the master's context kept from an earlier run. Read by master_context,
+    # its tasks hold only CONTEXT_COLUMNS.
+    master: Master | None
     master_path: Path | None = None
 
     @property
@@ -962,7 +968,7 @@ def master_context(path: Path) -> tuple[Context, Master | None]:
     kept = cache.load(cache.cache_key(sha256_file(path))) if path.is_file() else None
     if kept is not None:
         return kept, None
-    master = read_master(path, with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT))
+    master = read_master(path, with_changes=False, extra=(S.ISSUED, S.ISSUED_CONTENT), task_columns=CONTEXT_COLUMNS)
     ctx = context_from_master(master)
     if sha256_file(path) == master.sha256:  # hashed before it was read and still the same: kept under that hash
         cache.keep(cache.cache_key(master.sha256), ctx)
