@@ -614,7 +614,8 @@ def _read_table(rows: list[list[Any]], sheet: str, file: str, report: Report, re
     width = len(header)
     out = []
     for r, values in enumerate(rows[1:], start=2):
-        if all(is_blank(v) for v in values):
+        # A row with its first cell filled (a task's ID: nearly every row) is not blank, asked at once.
+        if (not values or is_blank(values[0])) and all(is_blank(v) for v in values):
             continue
         if only is None:
             item = {h: (v if v != "" else None) for h, v in zip(header, values) if h}
