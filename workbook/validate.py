@@ -453,7 +453,7 @@ def _check_rows(c: _Checker, rows: list[list[Any]], task_rows: list[int], ids: l
 
     # Genuine when the locked cells are exactly those of a workbook issued this period (their digest
     # is one 发放记录 holds): then they are what was issued, whatever the office changed since.
-    locked_rows = [[table[r][i] for i in _LOCKED_AT] for r in task_rows]
+    locked_rows = [list(_LOCKED_CELLS(table[r])) for r in task_rows]
     digest = F.locked_digest(ctx.master_id, ctx.year, sub.period, sub.unit, locked_rows)
     matches = [v for v, (d, _) in enumerate(issued, start=1) if d == digest]
     sub.version = matches[-1] if matches else _claimed_version(issued, meta, ids)
@@ -627,7 +627,7 @@ def _padded(row: list[Any], width: int) -> list[Any]:
 
 # Column letters and row positions of the form, computed once rather than per cell.
 _LETTER = {name: F.letter(name) for name in F.HEADERS}
-_LOCKED_AT = [F.COL[name] for name in F.LOCKED]
+_LOCKED_CELLS = operator.itemgetter(*(F.COL[name] for name in F.LOCKED))  # a row's locked cells, in LOCKED order
 _TEXT_INPUTS = [(name, F.COL[name], _LETTER[name]) for name in (S.STATUS, S.ACTUAL, S.NARRATIVE, S.PROBLEMS,
                                                                  S.NEXT_STEPS)]  # _check_answer's order
 
