@@ -44,7 +44,6 @@ COLUMNS: list[tuple[str, float, bool]] = [
 ]
 HEADERS = [c[0] for c in COLUMNS]
 LOCKED = [c[0] for c in COLUMNS if not c[2]]
-INPUTS = [c[0] for c in COLUMNS if c[2]]
 COL = {name: i for i, (name, _, _) in enumerate(COLUMNS)}  # 0-based
 WRAP = {S.TEXT, S.DEADLINE_TEXT, S.NARRATIVE, S.PROBLEMS, S.NEXT_STEPS, S.TARGET, S.NEXT_MILESTONE}
 

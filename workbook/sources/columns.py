@@ -50,7 +50,6 @@ OVERRIDE_KEYS = {
     "分管领导": S.LEADER, "责任领导": S.LEADER, "领导": S.LEADER,
     "完成时限": S.DEADLINE_TEXT, "时限": S.DEADLINE_TEXT,
 }
-MAPPED = (S.SERIAL, S.TEXT, S.LEAD, S.SUPPORT, S.LEADER, S.DEADLINE_TEXT)
 
 
 def header_key(text: str) -> str:
