@@ -40,6 +40,18 @@ def iter_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield chunk
 
 
+def read_range(src: BinaryIO, start: int, end: int, what: str = "the source") -> Iterator[bytes]:
+    """Bytes ``start``–``end`` of ``src`` in chunks; :class:`PatchError` (naming ``what``) if it ends sooner."""
+    src.seek(start)
+    left = end - start
+    while left > 0:
+        chunk = src.read(min(CHUNK, left))
+        if not chunk:
+            raise PatchError(f"{what} is truncated")
+        yield chunk
+        left -= len(chunk)
+
+
 class Repack:
     """Write a new zip to ``out`` from the entries of ``src``: each copied raw or written anew."""
 
@@ -63,27 +75,16 @@ class Repack:
         if head[:4] != b"PK\x03\x04":
             raise PatchError(f"bad local header for {info.filename}")
         name_len, extra_len = struct.unpack("<HH", head[26:30])
-        self._src.seek(info.header_offset + _LOCAL.size + name_len + extra_len)
+        start = info.header_offset + _LOCAL.size + name_len + extra_len
         offset = self._header(info, info.compress_type, info.CRC, info.compress_size, info.file_size)
-        left = info.compress_size
-        while left:
-            chunk = self._src.read(min(CHUNK, left))
-            if not chunk:
-                raise PatchError(f"{info.filename} is truncated")
+        for chunk in read_range(self._src, start, start + info.compress_size, info.filename):
             self._out.write(chunk)
-            left -= len(chunk)
         self._record(info, info.compress_type, info.CRC, info.compress_size, info.file_size, offset, extra)
 
     def copy_range(self, start: int, end: int) -> None:
         """Copy bytes ``start``–``end`` of the source as they are (compressed data of an entry being written)."""
-        self._src.seek(start)
-        left = end - start
-        while left:
-            chunk = self._src.read(min(CHUNK, left))
-            if not chunk:
-                raise PatchError("the source is truncated")
+        for chunk in read_range(self._src, start, end):
             self._out.write(chunk)
-            left -= len(chunk)
 
     def write(self, info: zipfile.ZipInfo, chunks: Iterable[bytes]) -> None:
         """Write an entry anew from its uncompressed ``chunks`` (deflated as they come)."""

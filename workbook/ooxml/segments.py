@@ -181,19 +181,13 @@ def inflate(fh: BinaryIO, start: int, end: int, segment: Segment) -> Iterator[by
     several in a row), checked against ``segment``'s length and CRC at the end."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     crc = size = 0
-    fh.seek(start)
-    left = end - start
     try:
-        while left > 0:
-            data = fh.read(min(repack.CHUNK, left))
-            if not data:
-                raise SegmentError("truncated")
-            left -= len(data)
+        for data in repack.read_range(fh, start, end):
             out = inflater.decompress(data)
             if out:
                 crc, size = zlib.crc32(out, crc), size + len(out)
                 yield out
-    except zlib.error as exc:
+    except (zlib.error, repack.PatchError) as exc:
         raise SegmentError(str(exc)) from None
     if size != segment.size or crc != segment.crc:
         raise SegmentError("segment does not match its index")
@@ -242,14 +236,8 @@ class SegmentWriter:
             self._out.copy(start, end)
             self.csize += end - start
             return
-        src.seek(start)
-        left = end - start
-        while left > 0:
-            data = src.read(min(repack.CHUNK, left))
-            if not data:
-                raise SegmentError("truncated")
+        for data in repack.read_range(src, start, end):
             self._emit(data)
-            left -= len(data)
 
     def finish(self) -> None:
         """End the stream (the last segment, the tail, ends with the final block)."""
