@@ -149,13 +149,17 @@ class Master:
         return [t for t in self.tasks if not self.cancelled(t)]
 
     def lead_units(self, task: dict[str, Any]) -> list[str]:
+        return list(self.leads(task))
+
+    def leads(self, task: dict[str, Any]) -> tuple[str, ...]:
+        """The units that lead ``task`` (:meth:`lead_units`), parsed once per 牵头单位 text: a unit leads many tasks."""
         text = task.get(S.LEAD)
         if not isinstance(text, str):
-            return unit_list(text)
+            return tuple(unit_list(text))
         units = self._leads.get(text)
-        if units is None:  # parsed once per text: a unit leads many tasks
+        if units is None:
             units = self._leads[text] = tuple(unit_list(text))
-        return list(units)
+        return units
 
     def unit_names(self) -> list[str]:
         return [u[S.UNIT_NAME] for u in self.units]

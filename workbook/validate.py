@@ -105,17 +105,12 @@ def context_from_master(master: Master, issued_rows: list[list[Any]] | None = No
     """The validation context; 发放记录 and 发放内容 rows come from the master file unless given."""
     s = master.settings
     tasks = {}
-    leads: dict[str, tuple[str, ...]] = {}  # 牵头单位 text → its units: a unit's tasks repeat one cell
     for t in master.tasks:
         tid = cell_text(t.get(S.TASK_ID))
         steps = master.steps_of(tid)
-        lead = t.get(S.LEAD)
-        lead = "" if lead is None else str(lead)  # what unit_list reads
-        if lead not in leads:
-            leads[lead] = tuple(master.lead_units(t))
         tasks[tid] = TaskInfo(
             cell_text(t.get(S.TEXT)), cell_text(t.get(S.DEADLINE_TEXT)), t.get(S.DUE), cell_text(t.get(S.TARGET)),
-            tuple(steps), F.next_milestone(steps, s.period) if steps else "", leads[lead], master.cancelled(t))
+            tuple(steps), F.next_milestone(steps, s.period) if steps else "", master.leads(t), master.cancelled(t))
     issued_rows = master.extra.get(S.ISSUED) if issued_rows is None else issued_rows
     content_rows = master.extra.get(S.ISSUED_CONTENT) if content_rows is None else content_rows
     if (issued_rows is None or content_rows is None) and master.path:
