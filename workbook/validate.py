@@ -688,11 +688,7 @@ def _check_answer(c: _Checker, r: int, tid: str, row: list[Any], cells: _Inputs,
         guess = STATUS_SYNONYMS.get(status) or next(iter(difflib.get_close_matches(status, ctx.statuses, 1, 0.3)), "")
         c.add("status-invalid", f"完成状态“{status}”不在可选范围（{'、'.join(ctx.statuses)}）内，请从下拉列表选择",
               sheet=F.FORM, cell=status_at, suggestion=guess)
-    raw = row[_PROGRESS_AT]
-    if type(raw) is float and raw.is_integer() and 0 <= raw <= 100 and not cells.percent(progress_at):
-        progress = int(raw)  # the common answer: nothing for _progress to find
-    else:
-        progress = _progress(c, raw, progress_at, tid, cells)
+    progress = _progress(c, row[_PROGRESS_AT], progress_at, tid, cells)
     if status == S.STATUS_DONE and progress is not None and progress != 100:
         c.add("status-progress-conflict", f"状态为{S.STATUS_DONE}，完成进度应为 100", sheet=F.FORM, cell=progress_at)
     elif progress == 100 and status in ctx.statuses and status != S.STATUS_DONE:
